@@ -1,0 +1,46 @@
+"""The delegation-visit scheduler: itineraries, conflicts, calendar feeds and printable agendas."""
+
+import os
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from scheduler import config as config_module
+from scheduler.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_object(config_module.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config_module.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "scheduler.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from scheduler import models  # noqa: F401  (registers the tables)
+    from scheduler.cli import register_commands
+    from scheduler.web import register_blueprints
+
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _enforce_sqlite_foreign_keys(dbapi_connection, _record):
+    """SQLite ignores foreign keys unless asked on every connection."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

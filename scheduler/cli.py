@@ -1,0 +1,175 @@
+"""Flask commands: thin wrappers over the domain modules (``flask --app scheduler --help``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from scheduler.extensions import db
+from scheduler.itinerary.document import (
+    DocumentError,
+    dump_document,
+    export_itinerary,
+    import_itinerary,
+    load_delegation,
+    parse_json,
+)
+from scheduler.itinerary.share_links import share_links_document
+from scheduler.models import User
+
+DEMO_DOCUMENT = Path(__file__).parent / "demo" / "shonan-ipark-2024.json"
+DEMO_EMAIL = "coordinator@example.org"
+DEMO_PASSWORD = "delegation-demo"
+MIN_PASSWORD_LENGTH = 8
+
+
+def import_document_text(text: str | bytes, *, prune: bool = False):
+    """Import and commit, or roll back and raise DocumentError: nothing half-written."""
+    try:
+        result = import_itinerary(db.session, parse_json(text), prune=prune)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
+
+
+@click.command("import-itinerary")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--prune", is_flag=True, help="Cancel meetings that the document no longer lists.")
+def import_itinerary_command(path: str, prune: bool) -> None:
+    """Validate a delegation-itinerary/1 document, then load it in one transaction."""
+    try:
+        text = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        click.echo(f"{path}: cannot read: {exc.strerror}", err=True)
+        sys.exit(1)
+    try:
+        result = import_document_text(text, prune=prune)
+    except DocumentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s); nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(result.delegation_key)
+
+
+@click.command("export-itinerary")
+@with_appcontext
+@click.argument("key")
+def export_itinerary_command(key: str) -> None:
+    """Write the delegation KEY as a delegation-itinerary/1 document to stdout."""
+    document = export_itinerary(db.session, key)
+    if document is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    click.echo(dump_document(document), nl=False)
+
+
+def _read_new_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    lines = sys.stdin.read().splitlines()
+    if not lines:
+        raise click.UsageError("no password on stdin")
+    if len(lines) > 1 and lines[1] != lines[0]:
+        raise click.UsageError("the two passwords differ")
+    return lines[0]
+
+
+def create_user(email: str, password: str, *, admin: bool = False) -> User:
+    """A new coordinator account; raises ValueError naming what is wrong."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(f"email: {exc}") from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password: use at least {MIN_PASSWORD_LENGTH} characters")
+    if db.session.scalar(select(User).where(User.email == email)) is not None:
+        raise ValueError(f"email: an account for {email} exists already")
+    user = User(email=email, is_admin=admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Give the account administrator rights.")
+def create_user_command(email: str, admin: bool) -> None:
+    """Create a coordinator account; the password is asked twice (or read from stdin)."""
+    try:
+        password = _read_new_password()
+        user = create_user(email, password, admin=admin)
+    except (ValueError, click.UsageError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"created {'administrator' if user.is_admin else 'coordinator'} {user.email}")
+
+
+@click.command("share-links")
+@with_appcontext
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the links as JSON (the spec's format).")
+def share_links_command(key: str, as_json: bool) -> None:
+    """Print the secret share links (feed, agenda, PDF) of the delegation and of each person."""
+    delegation = load_delegation(db.session, key)
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    links = share_links_document(delegation)
+    if as_json:
+        click.echo(json.dumps(links, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"delegation {key}:")
+    for name, path in links["delegation"].items():
+        click.echo(f"  {name:7} {path}")
+    for person_key, paths in links["people"].items():
+        click.echo(f"{person_key}:")
+        for name, path in paths.items():
+            click.echo(f"  {name:7} {path}")
+
+
+@click.command("quickstart")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and account, but do not serve.")
+def quickstart_command(host: str, port: int, no_serve: bool) -> None:
+    """Upgrade the database, load the reference visit and a demo account, then serve the app."""
+    from flask import current_app
+    from flask_migrate import upgrade
+
+    upgrade()
+    result = import_document_text(DEMO_DOCUMENT.read_bytes())
+    click.echo(
+        f"reference visit '{result.delegation_key}' "
+        + ("loaded" if result.changed_anything else "already up to date")
+    )
+    if db.session.scalar(select(User).where(User.email == DEMO_EMAIL)) is None:
+        create_user(DEMO_EMAIL, DEMO_PASSWORD)
+    click.echo(f"\n  Open http://{host}:{port}/login")
+    click.echo(f"  Sign in as {DEMO_EMAIL} with password {DEMO_PASSWORD}\n")
+    if not no_serve:
+        current_app.run(host=host, port=port, debug=False, load_dotenv=False)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (
+        import_itinerary_command,
+        export_itinerary_command,
+        create_user_command,
+        share_links_command,
+        quickstart_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,44 @@
+"""Configuration in one order: these defaults, ``instance/config.py``, the environment, a test config."""
+
+import os
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class Defaults:
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = None  # filled in by create_app: a SQLite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # a coordinator may keep a form open all afternoon
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Travel-time estimate from coordinates where no travel_times entry exists (see conflicts).
+    TRAVEL_ESTIMATE_ENABLED = True
+
+
+def from_environment() -> dict:
+    """Settings the environment overrides; only the ones that are set."""
+    settings = {}
+    if os.environ.get("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    if os.environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the ``postgres://`` and ``postgresql://`` forms hosts hand out; we ship psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def check_production_config(config) -> None:
+    """Refuse to serve real users with the development secret key."""
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise RuntimeError(
+            "SECRET_KEY is not set: set it in the environment or instance/config.py "
+            "before serving in production (python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

@@ -1,0 +1,756 @@
+"""The interchange document (``delegation-itinerary/1``): validate, import, export.
+
+Validation runs in full before anything is written and reports every problem with its
+JSON path. The import then loads the delegation in one transaction, matching entities by
+key; new rows are written in bulk so a 20,000-meeting programme costs a few statements per
+table, not one per row. The export is canonical, so export -> import -> export is a fixed point.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.itinerary.share_links import new_share_credentials
+from scheduler.itinerary.times import (
+    WallClockError,
+    format_document_datetime,
+    is_valid_zone,
+    parse_document_datetime,
+    utcnow,
+)
+from scheduler.models import (
+    Attendance,
+    Delegation,
+    Meeting,
+    MeetingOrganization,
+    Organization,
+    Person,
+    Room,
+    TravelTime,
+    Venue,
+)
+
+FORMAT = "delegation-itinerary/1"
+KEY_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class DocumentError(Exception):
+    """A document that cannot be imported; ``problems`` lists every reason with its path."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class ImportResult:
+    delegation_key: str
+    created: bool
+    added: Counter = field(default_factory=Counter)
+    changed: Counter = field(default_factory=Counter)
+    cancelled: int = 0
+
+    @property
+    def changed_anything(self) -> bool:
+        return self.created or bool(+self.added) or bool(+self.changed) or bool(self.cancelled)
+
+
+@dataclass
+class ValidItinerary:
+    """A document that passed every check, with its times already turned into UTC instants."""
+
+    document: dict
+    meeting_times: list[tuple[datetime, datetime]]
+    availability: list[tuple[datetime | None, datetime | None]]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def json_path(parts) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "$"
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(
+        resources.files("scheduler.itinerary").joinpath("itinerary.schema.json").read_text("utf-8")
+    )
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _schema_problem(error) -> Problem:
+    path = list(error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        return Problem(json_path([*path, missing]), "is required")
+    if error.validator == "pattern" and error.validator_value == KEY_PATTERN:
+        return Problem(
+            json_path(path),
+            f"{error.instance!r} is not a valid key: use lowercase letters, digits and single '-'",
+        )
+    if error.validator == "const" and path == ["format"]:
+        return Problem("format", f"{error.instance!r} is not supported; expected {FORMAT!r}")
+    if error.validator == "format":
+        return Problem(json_path(path), f"{error.instance!r} is not a valid {error.validator_value}")
+    return Problem(json_path(path), error.message)
+
+
+def parse_json(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise DocumentError([Problem("$", f"not UTF-8 text: {exc.reason}")]) from None
+    except json.JSONDecodeError as exc:
+        raise DocumentError(
+            [Problem("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+        ) from None
+
+
+def _items(document: dict, name: str) -> list[tuple[int, dict]]:
+    value = document.get(name)
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _unique_keys(items, base: str, problems: list[Problem]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for i, item in items:
+        key = item.get("key")
+        if not isinstance(key, str):
+            continue
+        if key in seen:
+            problems.append(
+                Problem(f"{base}[{i}].key", f"duplicate key '{key}' (also {base}[{seen[key]}])")
+            )
+        else:
+            seen[key] = i
+    return seen
+
+
+def _parse_time(value, zone_name, path, problems) -> datetime | None:
+    if not isinstance(value, str) or zone_name is None:
+        return None
+    try:
+        return parse_document_datetime(value, zone_name)
+    except WallClockError as exc:
+        problems.append(Problem(path, str(exc)))
+    except ValueError as exc:
+        problems.append(Problem(path, str(exc)))
+    return None
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def validate_document(document: Any) -> ValidItinerary:
+    """Every problem of the document at once, or the document with its instants resolved."""
+    problems = [_schema_problem(e) for e in _validator().iter_errors(document)]
+    if not isinstance(document, dict):
+        raise DocumentError(problems or [Problem("$", "must be a JSON object")])
+
+    delegation = document.get("delegation") if isinstance(document.get("delegation"), dict) else {}
+    home_zone = delegation.get("timezone")
+    if isinstance(home_zone, str) and not is_valid_zone(home_zone):
+        problems.append(Problem("delegation.timezone", f"'{home_zone}' is not an IANA time zone"))
+        home_zone = None
+    elif not isinstance(home_zone, str):
+        home_zone = None
+
+    try:
+        start_date = date.fromisoformat(delegation.get("start_date", ""))
+        end_date = date.fromisoformat(delegation.get("end_date", ""))
+    except (TypeError, ValueError):
+        pass  # the schema's date format check has reported it
+    else:
+        if end_date < start_date:
+            problems.append(
+                Problem("delegation.end_date", f"{end_date} is before start_date {start_date}")
+            )
+
+    organizations = _unique_keys(_items(document, "organizations"), "organizations", problems)
+    people = _unique_keys(_items(document, "people"), "people", problems)
+    venue_items = _items(document, "venues")
+    venues = _unique_keys(venue_items, "venues", problems)
+    _unique_keys(_items(document, "meetings"), "meetings", problems)
+
+    venue_zone: dict[str, str | None] = {}
+    venue_rooms: dict[str, set[str]] = {}
+    for i, venue in venue_items:
+        zone_name = venue.get("timezone")
+        if isinstance(zone_name, str) and not is_valid_zone(zone_name):
+            problems.append(Problem(f"venues[{i}].timezone", f"'{zone_name}' is not an IANA time zone"))
+            zone_name = None
+        if isinstance(venue.get("key"), str):
+            venue_zone.setdefault(venue["key"], zone_name if isinstance(zone_name, str) else None)
+            rooms = [(j, r) for j, r in enumerate(venue.get("rooms") or []) if isinstance(r, dict)]
+            venue_rooms.setdefault(
+                venue["key"], set(_unique_keys(rooms, f"venues[{i}].rooms", problems))
+            )
+        hours = venue.get("opening_hours")
+        if isinstance(hours, dict):
+            for day, pairs in hours.items():
+                for j, pair in enumerate(pairs if isinstance(pairs, list) else []):
+                    try:
+                        opens, closes = _minutes(pair[0]), _minutes(pair[1])
+                    except (TypeError, ValueError, IndexError, AttributeError):
+                        continue
+                    if closes <= opens:
+                        problems.append(
+                            Problem(
+                                f"venues[{i}].opening_hours.{day}[{j}]",
+                                f"closes at {pair[1]}, not after it opens at {pair[0]}",
+                            )
+                        )
+
+    availability: list[tuple[datetime | None, datetime | None]] = []
+    for i, person in _items(document, "people"):
+        org = person.get("organization")
+        if isinstance(org, str) and org not in organizations:
+            problems.append(Problem(f"people[{i}].organization", f"no organization with key '{org}'"))
+        start = _parse_time(
+            person.get("available_from"), home_zone, f"people[{i}].available_from", problems
+        )
+        until = _parse_time(
+            person.get("available_until"), home_zone, f"people[{i}].available_until", problems
+        )
+        if start and until and until <= start:
+            problems.append(
+                Problem(f"people[{i}].available_until", "must be after available_from")
+            )
+        availability.append((start, until))
+
+    pairs_seen: dict[tuple[str, str], int] = {}
+    for i, leg in _items(document, "travel_times"):
+        for end in ("from", "to"):
+            ref = leg.get(end)
+            if isinstance(ref, str) and ref not in venues:
+                problems.append(Problem(f"travel_times[{i}].{end}", f"no venue with key '{ref}'"))
+        pair = (leg.get("from"), leg.get("to"))
+        if isinstance(pair[0], str) and pair[0] == pair[1]:
+            problems.append(Problem(f"travel_times[{i}].to", "must be another venue than from"))
+        elif pair in pairs_seen:
+            problems.append(
+                Problem(
+                    f"travel_times[{i}]",
+                    f"duplicate travel time {pair[0]} -> {pair[1]} (also travel_times[{pairs_seen[pair]}])",
+                )
+            )
+        else:
+            pairs_seen[pair] = i
+
+    meeting_times: list[tuple[datetime, datetime]] = []
+    for i, meeting in _items(document, "meetings"):
+        base = f"meetings[{i}]"
+        venue = meeting.get("venue")
+        zone_name = home_zone
+        if isinstance(venue, str):
+            if venue not in venues:
+                problems.append(Problem(f"{base}.venue", f"no venue with key '{venue}'"))
+                zone_name = None
+            else:
+                zone_name = venue_zone.get(venue)
+        room = meeting.get("room")
+        if isinstance(room, str):
+            if not isinstance(venue, str):
+                problems.append(Problem(f"{base}.room", "a room needs the meeting's venue"))
+            elif venue in venues and room not in venue_rooms.get(venue, set()):
+                problems.append(Problem(f"{base}.room", f"venue '{venue}' has no room '{room}'"))
+        for j, org in enumerate(meeting.get("organizations") or []):
+            if isinstance(org, str) and org not in organizations:
+                problems.append(
+                    Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
+                )
+        attending: dict[str, int] = {}
+        for j, attendee in enumerate(meeting.get("attendees") or []):
+            person = attendee.get("person") if isinstance(attendee, dict) else None
+            if not isinstance(person, str):
+                continue
+            if person not in people:
+                problems.append(
+                    Problem(f"{base}.attendees[{j}].person", f"no person with key '{person}'")
+                )
+            elif person in attending:
+                problems.append(
+                    Problem(
+                        f"{base}.attendees[{j}].person",
+                        f"'{person}' is listed twice (also attendees[{attending[person]}])",
+                    )
+                )
+            else:
+                attending[person] = j
+        start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
+        end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
+        if start and end and end <= start:
+            problems.append(Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}"))
+        meeting_times.append((start, end))
+
+    if problems:
+        raise DocumentError(sorted(set(problems), key=_problem_order))
+    return ValidItinerary(document, meeting_times, availability)
+
+
+def _problem_order(problem: Problem):
+    """Document order: by list position numerically, so meetings[10] follows meetings[9]."""
+    parts = []
+    for chunk in problem.path.replace("]", "").replace("[", ".").split("."):
+        parts.append((0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk))
+    return parts, problem.message
+
+
+# --------------------------------------------------------------------------- import
+
+
+def import_itinerary(session: Session, document: Any, *, prune: bool = False) -> ImportResult:
+    """Validate, then load or update the delegation. The caller commits; on error nothing is written.
+
+    Raises DocumentError (nothing written) for an invalid document.
+    """
+    valid = validate_document(document)
+    return _Loader(session, valid, prune).load()
+
+
+class _Loader:
+    """One import: existing rows are read once per table, new rows inserted in bulk."""
+
+    def __init__(self, session: Session, valid: ValidItinerary, prune: bool):
+        self.session = session
+        self.doc = valid.document
+        self.valid = valid
+        self.prune = prune
+        self.existing_meetings: dict[str, Meeting] = {}
+
+    def load(self) -> ImportResult:
+        spec = self.doc["delegation"]
+        session = self.session
+        delegation = session.scalar(select(Delegation).where(Delegation.key == spec["key"]))
+        created = delegation is None
+        result = ImportResult(spec["key"], created)
+        fields = {
+            "name": spec["name"],
+            "native_name": spec.get("native_name"),
+            "host": spec.get("host"),
+            "timezone": spec["timezone"],
+            "start_date": date.fromisoformat(spec["start_date"]),
+            "end_date": date.fromisoformat(spec["end_date"]),
+            "description": spec.get("description"),
+        }
+        if created:
+            delegation = Delegation(key=spec["key"], **fields, **new_share_credentials())
+            session.add(delegation)
+            session.flush()
+        elif self._assign(delegation, fields):
+            result.changed["delegation"] += 1
+        revision_before = delegation.revision
+        self.delegation = delegation
+        self.result = result
+
+        org_ids = self._upsert(
+            Organization,
+            [
+                {
+                    "key": o["key"],
+                    "name": o["name"],
+                    "native_name": o.get("native_name"),
+                    "country": o.get("country"),
+                    "kind": o.get("kind"),
+                }
+                for o in self.doc.get("organizations", [])
+            ],
+        )
+        person_ids = self._upsert(
+            Person,
+            [
+                {
+                    "key": p["key"],
+                    "name": p["name"],
+                    "native_name": p.get("native_name"),
+                    "title": p.get("title"),
+                    "organization_id": org_ids.get(p.get("organization")),
+                    "email": p.get("email"),
+                    "phone": p.get("phone"),
+                    "role": p.get("role", "delegation"),
+                    "languages": list(p.get("languages", [])),
+                    "available_from": self.valid.availability[i][0],
+                    "available_until": self.valid.availability[i][1],
+                    "notes": p.get("notes"),
+                }
+                for i, p in enumerate(self.doc.get("people", []))
+            ],
+            new_row_extra=new_share_credentials,
+        )
+        venue_ids = self._upsert(
+            Venue,
+            [
+                {
+                    "key": v["key"],
+                    "name": v["name"],
+                    "native_name": v.get("native_name"),
+                    "address": v.get("address"),
+                    "timezone": v["timezone"],
+                    "latitude": v.get("latitude"),
+                    "longitude": v.get("longitude"),
+                    "opening_hours": v.get("opening_hours"),
+                }
+                for v in self.doc.get("venues", [])
+            ],
+        )
+        room_ids = self._upsert_rooms(venue_ids)
+        self._upsert_travel_times(venue_ids)
+        meeting_ids = self._upsert(
+            Meeting,
+            [
+                {
+                    "key": m["key"],
+                    "title": m["title"],
+                    "native_title": m.get("native_title"),
+                    "kind": m.get("kind", "meeting"),
+                    "status": m.get("status", "confirmed"),
+                    "start": self.valid.meeting_times[i][0],
+                    "end": self.valid.meeting_times[i][1],
+                    "venue_id": venue_ids.get(m.get("venue")),
+                    "room_id": room_ids.get((m.get("venue"), m.get("room"))),
+                    "online_url": m.get("online_url"),
+                    "agenda": m.get("agenda"),
+                    "internal_notes": m.get("internal_notes"),
+                }
+                for i, m in enumerate(self.doc.get("meetings", []))
+            ],
+            load_options=(
+                selectinload(Meeting.attendances).selectinload(Attendance.person),
+                selectinload(Meeting.organization_links).selectinload(
+                    MeetingOrganization.organization
+                ),
+            ),
+        )
+        self._replace_links(meeting_ids, person_ids, org_ids)
+        if self.prune:
+            self._cancel_unlisted()
+        session.flush()
+        if not created and result.changed_anything and delegation.revision == revision_before:
+            delegation.touch()  # bulk statements bypass the flush hook
+            session.flush()
+        return result
+
+    # -- helpers
+
+    def _assign(self, obj, fields: dict) -> bool:
+        changed = False
+        for name, value in fields.items():
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+                changed = True
+        return changed
+
+    def _existing(self, model, load_options=()) -> dict[str, Any]:
+        if self.result.created:
+            return {}
+        query = select(model).where(model.delegation_id == self.delegation.id).options(*load_options)
+        return {obj.key: obj for obj in self.session.scalars(query)}
+
+    def _bulk_insert(self, model, rows: list[dict]) -> list[int]:
+        if not rows:
+            return []
+        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(self.session.scalars(statement, rows))
+
+    def _upsert(self, model, rows, *, new_row_extra=None, load_options=()) -> dict[str, int]:
+        existing = self._existing(model, load_options)
+        if model is Meeting:
+            self.existing_meetings = existing
+        ids: dict[str, int] = {}
+        new_rows = []
+        name = model.__tablename__
+        for row in rows:
+            obj = existing.get(row["key"])
+            if obj is None:
+                extra = new_row_extra() if new_row_extra else {}
+                new_rows.append({**row, **extra, "delegation_id": self.delegation.id})
+            else:
+                if self._assign(obj, row):
+                    self.result.changed[name] += 1
+                ids[row["key"]] = obj.id
+        if new_rows:
+            if model is Meeting:
+                now = utcnow()
+                for row in new_rows:
+                    row.update(version=1, sequence=0, created_at=now, updated_at=now)
+            self.session.flush()
+            new_ids = self._bulk_insert(model, new_rows)
+            ids.update(zip((r["key"] for r in new_rows), new_ids, strict=True))
+            self.result.added[name] += len(new_rows)
+        return ids
+
+    def _upsert_rooms(self, venue_ids: dict[str, int]) -> dict[tuple[str, str], int]:
+        existing = {}
+        if not self.result.created and venue_ids:
+            query = (
+                select(Room, Venue.key)
+                .join(Venue, Room.venue_id == Venue.id)
+                .where(Venue.delegation_id == self.delegation.id)
+            )
+            existing = {(venue_key, room.key): room for room, venue_key in self.session.execute(query)}
+        ids, new_rows = {}, []
+        for venue in self.doc.get("venues", []):
+            for room in venue.get("rooms", []):
+                key = (venue["key"], room["key"])
+                fields = {"name": room["name"], "capacity": room.get("capacity")}
+                if key in existing:
+                    if self._assign(existing[key], fields):
+                        self.result.changed["room"] += 1
+                    ids[key] = existing[key].id
+                else:
+                    new_rows.append((key, {"key": room["key"], "venue_id": venue_ids[venue["key"]], **fields}))
+        if new_rows:
+            self.session.flush()
+            new_ids = self._bulk_insert(Room, [row for _, row in new_rows])
+            ids.update(zip((key for key, _ in new_rows), new_ids, strict=True))
+            self.result.added["room"] += len(new_rows)
+        return ids
+
+    def _upsert_travel_times(self, venue_ids: dict[str, int]) -> None:
+        existing = {}
+        if not self.result.created:
+            query = select(TravelTime).where(TravelTime.delegation_id == self.delegation.id)
+            existing = {(t.from_venue_id, t.to_venue_id): t for t in self.session.scalars(query)}
+        new_rows = []
+        for leg in self.doc.get("travel_times", []):
+            pair = (venue_ids[leg["from"]], venue_ids[leg["to"]])
+            fields = {"minutes": leg["minutes"], "mode": leg.get("mode")}
+            if pair in existing:
+                if self._assign(existing[pair], fields):
+                    self.result.changed["travel_time"] += 1
+            else:
+                new_rows.append(
+                    {
+                        "delegation_id": self.delegation.id,
+                        "from_venue_id": pair[0],
+                        "to_venue_id": pair[1],
+                        **fields,
+                    }
+                )
+        if new_rows:
+            self.session.flush()
+            self._bulk_insert(TravelTime, new_rows)
+            self.result.added["travel_time"] += len(new_rows)
+
+    def _replace_links(self, meeting_ids, person_ids, org_ids) -> None:
+        """Attendees and organisations of each listed meeting become exactly the document's."""
+        attendance_rows, link_rows, stale_meetings = [], [], []
+        now = utcnow()
+        for m in self.doc.get("meetings", []):
+            wanted_people = [(a["person"], a.get("role", "required")) for a in m.get("attendees", [])]
+            wanted_orgs = list(m.get("organizations", []))
+            meeting = self.existing_meetings.get(m["key"])
+            if meeting is not None:
+                have_people = [(a.person.key, a.role) for a in meeting.attendances]
+                have_orgs = [link.organization.key for link in meeting.organization_links]
+                if have_people == wanted_people and have_orgs == wanted_orgs:
+                    continue
+                stale_meetings.append(meeting)
+                meeting.updated_at = now
+                self.result.changed["meeting attendees"] += 1
+            meeting_id = meeting_ids[m["key"]]
+            attendance_rows += [
+                {"meeting_id": meeting_id, "person_id": person_ids[key], "role": role, "position": n}
+                for n, (key, role) in enumerate(wanted_people)
+            ]
+            link_rows += [
+                {"meeting_id": meeting_id, "organization_id": org_ids[key], "position": n}
+                for n, key in enumerate(wanted_orgs)
+            ]
+        self.session.flush()
+        if stale_meetings:
+            stale_ids = [m.id for m in stale_meetings]
+            for meeting in stale_meetings:
+                self.session.expire(meeting, ["attendances", "organization_links"])
+            self.session.execute(delete(Attendance).where(Attendance.meeting_id.in_(stale_ids)))
+            self.session.execute(
+                delete(MeetingOrganization).where(MeetingOrganization.meeting_id.in_(stale_ids))
+            )
+        if attendance_rows:
+            self.session.execute(insert(Attendance), attendance_rows)
+        if link_rows:
+            self.session.execute(insert(MeetingOrganization), link_rows)
+
+    def _cancel_unlisted(self) -> None:
+        listed = {m["key"] for m in self.doc.get("meetings", [])}
+        for key, meeting in self.existing_meetings.items():
+            if key not in listed and meeting.status != "cancelled":
+                meeting.status = "cancelled"
+                self.result.cancelled += 1
+
+
+# --------------------------------------------------------------------------- export
+
+
+def load_delegation(session: Session, key: str) -> Delegation | None:
+    """The delegation with everything the export, agenda and feeds read, in a fixed number of queries."""
+    return session.scalar(
+        select(Delegation)
+        .where(Delegation.key == key)
+        .options(
+            selectinload(Delegation.organizations),
+            selectinload(Delegation.people).selectinload(Person.organization),
+            selectinload(Delegation.venues).selectinload(Venue.rooms),
+            selectinload(Delegation.travel_times).selectinload(TravelTime.from_venue),
+            selectinload(Delegation.travel_times).selectinload(TravelTime.to_venue),
+            selectinload(Delegation.meetings).selectinload(Meeting.venue),
+            selectinload(Delegation.meetings).selectinload(Meeting.room),
+            selectinload(Delegation.meetings)
+            .selectinload(Meeting.attendances)
+            .selectinload(Attendance.person),
+            selectinload(Delegation.meetings)
+            .selectinload(Meeting.organization_links)
+            .selectinload(MeetingOrganization.organization),
+        )
+    )
+
+
+def _compact(mapping: dict) -> dict:
+    """Drop the optional fields that are not set, so the document says only what it knows."""
+    return {k: v for k, v in mapping.items() if v is not None and v != [] and v != {}}
+
+
+def export_itinerary(session: Session, key: str) -> dict | None:
+    """The canonical document of the delegation, or None when there is no such key."""
+    delegation = load_delegation(session, key)
+    if delegation is None:
+        return None
+    home = delegation.timezone
+    venues = sorted(delegation.venues, key=lambda v: v.key)
+    meetings = sorted(delegation.meetings, key=lambda m: (m.start, m.end, m.key))
+    return {
+        "format": FORMAT,
+        "delegation": _compact(
+            {
+                "key": delegation.key,
+                "name": delegation.name,
+                "native_name": delegation.native_name,
+                "host": delegation.host,
+                "timezone": home,
+                "start_date": delegation.start_date.isoformat(),
+                "end_date": delegation.end_date.isoformat(),
+                "description": delegation.description,
+            }
+        ),
+        "organizations": [
+            _compact(
+                {
+                    "key": o.key,
+                    "name": o.name,
+                    "native_name": o.native_name,
+                    "country": o.country,
+                    "kind": o.kind,
+                }
+            )
+            for o in sorted(delegation.organizations, key=lambda o: o.key)
+        ],
+        "people": [
+            _compact(
+                {
+                    "key": p.key,
+                    "name": p.name,
+                    "native_name": p.native_name,
+                    "title": p.title,
+                    "organization": p.organization.key if p.organization else None,
+                    "email": p.email,
+                    "phone": p.phone,
+                    "role": p.role,
+                    "languages": list(p.languages or []),
+                    "available_from": p.available_from
+                    and format_document_datetime(p.available_from, home),
+                    "available_until": p.available_until
+                    and format_document_datetime(p.available_until, home),
+                    "notes": p.notes,
+                }
+            )
+            for p in sorted(delegation.people, key=lambda p: p.key)
+        ],
+        "venues": [
+            _compact(
+                {
+                    "key": v.key,
+                    "name": v.name,
+                    "native_name": v.native_name,
+                    "address": v.address,
+                    "timezone": v.timezone,
+                    "latitude": v.latitude,
+                    "longitude": v.longitude,
+                    "opening_hours": v.opening_hours,
+                    "rooms": [
+                        _compact({"key": r.key, "name": r.name, "capacity": r.capacity})
+                        for r in sorted(v.rooms, key=lambda r: r.key)
+                    ],
+                }
+            )
+            for v in venues
+        ],
+        "travel_times": [
+            _compact(
+                {
+                    "from": t.from_venue.key,
+                    "to": t.to_venue.key,
+                    "minutes": t.minutes,
+                    "mode": t.mode,
+                }
+            )
+            for t in sorted(delegation.travel_times, key=lambda t: (t.from_venue.key, t.to_venue.key))
+        ],
+        "meetings": [_meeting_document(m, m.venue.timezone if m.venue else home) for m in meetings],
+    }
+
+
+def _meeting_document(m: Meeting, zone_name: str) -> dict:
+    return _compact(
+        {
+            "key": m.key,
+            "title": m.title,
+            "native_title": m.native_title,
+            "kind": m.kind,
+            "status": m.status,
+            "start": format_document_datetime(m.start, zone_name),
+            "end": format_document_datetime(m.end, zone_name),
+            "venue": m.venue.key if m.venue else None,
+            "room": m.room.key if m.room else None,
+            "organizations": [link.organization.key for link in m.organization_links],
+            "attendees": [{"person": a.person.key, "role": a.role} for a in m.attendances],
+            "online_url": m.online_url,
+            "agenda": m.agenda,
+            "internal_notes": m.internal_notes,
+        }
+    )
+
+
+def dump_document(document: dict) -> str:
+    """The document as text: UTF-8 names kept readable, two-space indent, a final newline."""
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

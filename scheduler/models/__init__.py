@@ -1,0 +1,34 @@
+"""The schema, one module per aggregate; importing this registers every table."""
+
+from scheduler.models.changes import register_change_tracking
+from scheduler.models.delegation import PERSON_ROLES, Delegation, Organization, Person
+from scheduler.models.meeting import (
+    ATTENDEE_ROLES,
+    MEETING_KINDS,
+    MEETING_STATUSES,
+    Attendance,
+    Meeting,
+    MeetingOrganization,
+)
+from scheduler.models.user import User
+from scheduler.models.venue import WEEKDAYS, Room, TravelTime, Venue
+
+register_change_tracking()
+
+__all__ = [
+    "ATTENDEE_ROLES",
+    "MEETING_KINDS",
+    "MEETING_STATUSES",
+    "PERSON_ROLES",
+    "WEEKDAYS",
+    "Attendance",
+    "Delegation",
+    "Meeting",
+    "MeetingOrganization",
+    "Organization",
+    "Person",
+    "Room",
+    "TravelTime",
+    "User",
+    "Venue",
+]

@@ -1,0 +1,58 @@
+"""Bookkeeping every write needs: a meeting's SEQUENCE and last change, the delegation's revision.
+
+Kept in one flush hook so that the web forms, the import and the tests cannot forget it.
+Bulk statements bypass it; the import touches the delegation itself.
+"""
+
+from itertools import chain
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from scheduler.itinerary.times import utcnow
+
+
+def _changed(obj, fields) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+def _track_changes(session: Session, _flush_context, _instances) -> None:
+    from scheduler.models.delegation import Delegation
+    from scheduler.models.meeting import SCHEDULING_FIELDS, Attendance, Meeting, MeetingOrganization
+    from scheduler.models.venue import Room
+
+    now = utcnow()
+    touched_meetings: set = set()
+    delegation_ids: set[int] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Delegation):
+            continue
+        if obj in session.dirty and not session.is_modified(obj):
+            continue
+        if isinstance(obj, Meeting):
+            touched_meetings.add(obj)
+            if obj in session.dirty and _changed(obj, SCHEDULING_FIELDS):
+                obj.sequence = (obj.sequence or 0) + 1
+        elif isinstance(obj, Attendance | MeetingOrganization):
+            if obj.meeting is not None:
+                touched_meetings.add(obj.meeting)
+        elif isinstance(obj, Room):
+            if obj.venue is not None:
+                delegation_ids.add(obj.venue.delegation_id)
+        elif getattr(obj, "delegation_id", None) is not None:
+            delegation_ids.add(obj.delegation_id)
+    for meeting in touched_meetings:
+        if meeting not in session.new:
+            meeting.updated_at = now
+        if meeting.delegation_id is not None:
+            delegation_ids.add(meeting.delegation_id)
+    for delegation_id in delegation_ids:
+        delegation = session.get(Delegation, delegation_id)
+        if delegation is not None and delegation not in session.new:
+            delegation.touch()
+
+
+def register_change_tracking() -> None:
+    if not event.contains(Session, "before_flush", _track_changes):
+        event.listen(Session, "before_flush", _track_changes)

@@ -1,0 +1,7 @@
+"""Pages behind a secret share link: no sign-in. Feeds and agenda routes live in their own modules."""
+
+from flask import Blueprint
+
+bp = Blueprint("share", __name__, url_prefix="/share")
+
+from scheduler.web.share import agenda, feeds  # noqa: E402, F401  (registers the routes)

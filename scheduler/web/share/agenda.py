@@ -1,0 +1,1 @@
+"""Shared agenda page and PDF routes behind share links."""
