@@ -3,10 +3,10 @@
 An entry for the direction asked wins, else the entry for the other direction. Where neither
 exists and both venues have coordinates, an estimate may stand in (``estimate=True``):
 
-    minutes = great-circle distance / 40 km/h + 20 min margin, rounded up to 5 minutes
+    minutes = great-circle distance / 45 km/h + 20 min margin, rounded up to 5 minutes
 
-40 km/h is door-to-door road speed in and between Japanese and Korean cities (the reference
-visit's Shonan -> Tsukuba, 85 km as the crow flies, is 150 minutes by car; the rule gives 150).
+45 km/h is door-to-door road speed in and between Japanese and Korean cities (the reference
+visit's Shonan -> Tsukuba, 95 km as the crow flies, is 150 minutes by car; the rule gives 150).
 An estimate is always marked as one, and never used where an entry exists.
 """
 
@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ESTIMATE_SPEED_KMH = 40.0
+ESTIMATE_SPEED_KMH = 45.0
 ESTIMATE_MARGIN_MINUTES = 20
 EARTH_RADIUS_KM = 6371.0
 
