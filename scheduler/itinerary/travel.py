@@ -6,7 +6,7 @@ exists and both venues have coordinates, an estimate may stand in (``estimate=Tr
     minutes = great-circle distance / 45 km/h + 20 min margin, rounded up to 5 minutes
 
 45 km/h is door-to-door road speed in and between Japanese and Korean cities (the reference
-visit's Shonan -> Tsukuba, 95 km as the crow flies, is 150 minutes by car; the rule gives 150).
+visit's Shonan -> Tsukuba, 100 km as the crow flies, is 150 minutes by car; the rule gives 155).
 An estimate is always marked as one, and never used where an entry exists.
 """
 
