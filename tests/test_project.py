@@ -1,0 +1,84 @@
+"""The project's promises about itself: the README's commands, CI, the contract copies, config."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scheduler.config import DEV_SECRET_KEY, check_production_config, normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_SPEC = ROOT.parent / "shared" / "spec"
+
+
+def _quickstart_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_readme_quickstart_has_exactly_two_commands_and_ci_runs_the_test_one():
+    commands = _quickstart_commands()
+    assert len(commands) == 2
+    serve, test = commands
+    assert "quickstart" in serve and "pytest" in test
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert f'TEST_COMMAND="{test}"' in ci
+
+
+def test_the_schema_the_app_validates_with_is_the_contract():
+    ours = (ROOT / "scheduler" / "itinerary" / "itinerary.schema.json").read_text("utf-8")
+    assert ours == (ROOT / "docs" / "spec" / "itinerary.schema.json").read_text("utf-8")
+    if SHARED_SPEC.exists():
+        assert ours == (SHARED_SPEC / "itinerary.schema.json").read_text("utf-8")
+        for name in ("README.md",):
+            assert (ROOT / "docs" / "spec" / name).read_text("utf-8") == (
+                SHARED_SPEC / name
+            ).read_text("utf-8")
+
+
+def test_the_demo_visit_is_the_reference_example():
+    if not SHARED_SPEC.exists():
+        pytest.skip("shared/spec is not beside this clone")
+    demo = ROOT / "scheduler" / "demo" / "shonan-ipark-2024.json"
+    assert demo.read_bytes() == (SHARED_SPEC / "examples" / "shonan-ipark-2024.json").read_bytes()
+
+
+def test_production_refuses_the_development_secret_key():
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        check_production_config({"SECRET_KEY": DEV_SECRET_KEY})
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        check_production_config({})
+    check_production_config({"SECRET_KEY": "a real one"})
+
+
+def test_wsgi_entry_point_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
+    refused = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "SECRET_KEY is not set" in refused.stderr
+    started = subprocess.run(
+        [sys.executable, "-c", "import wsgi; print(wsgi.app.name)"],
+        cwd=ROOT,
+        env={**env, "SECRET_KEY": "x" * 32},
+        capture_output=True,
+        text=True,
+    )
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "scheduler"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:////tmp/x.sqlite", "sqlite:////tmp/x.sqlite"),
+    ],
+)
+def test_database_urls_from_hosting_providers_use_psycopg_3(given, expected):
+    assert normalise_database_url(given) == expected
