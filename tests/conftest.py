@@ -94,6 +94,7 @@ def app(_schema, database_url):
         _db.session.remove()
         _empty_all_tables()
         _db.session.remove()
+        _db.engine.dispose()  # each app has its own pool: close it, or PostgreSQL connections leak
 
 
 @pytest.fixture

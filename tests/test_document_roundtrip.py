@@ -26,6 +26,8 @@ def test_export_import_export_is_a_fixed_point(app, reference_document, load_doc
         import_itinerary(db.session, json.loads(first))
         db.session.commit()
     assert _export(empty) == first
+    with empty.app_context():
+        db.engine.dispose()
 
 
 def test_fixed_point_through_the_cli_on_postgresql(reference_document, postgres_database, tmp_path):
