@@ -139,6 +139,18 @@ class AgendaDay:
     day: date
     items: list[AgendaItem]
 
+    @property
+    def first_start(self) -> datetime:
+        return self.items[0].start
+
+    @property
+    def last_end(self) -> datetime:
+        return max(item.end for item in self.items)
+
+    @property
+    def venue_names(self) -> list[str]:
+        return list(dict.fromkeys(item.venue.latin for item in self.items if item.venue))
+
 
 @dataclass
 class Agenda:
