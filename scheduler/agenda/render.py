@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import render_template
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetchingError
 
@@ -106,12 +106,17 @@ def _fonts() -> FontConfiguration:
     return _font_config
 
 
-def render_agenda_pdf(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> bytes:
-    """The agenda as a PDF on A4 or US Letter, fonts embedded."""
+def layout_agenda(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> Document:
+    """The agenda laid out in pages (WeasyPrint's document), before it is written as PDF."""
     size = PAPER_SIZES[paper_size(paper)]
     html = render_agenda_html(agenda, stylesheet_href=STYLESHEET, for_pdf=True)
     fetcher = LocalFilesOnly()
     fonts = _fonts()
-    document = HTML(string=html, base_url=f"{STATIC_DIR.as_uri()}/", url_fetcher=fetcher)
+    source = HTML(string=html, base_url=f"{STATIC_DIR.as_uri()}/", url_fetcher=fetcher)
     page = CSS(string=f"@page {{ size: {size}; }}", font_config=fonts, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[page], font_config=fonts)
+    return source.render(stylesheets=[page], font_config=fonts)
+
+
+def render_agenda_pdf(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> bytes:
+    """The agenda as a PDF on A4 or US Letter, fonts embedded."""
+    return layout_agenda(agenda, paper=paper).write_pdf()
