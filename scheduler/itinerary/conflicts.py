@@ -19,6 +19,7 @@ Conventions the spec leaves open, kept here and in the brute-force twin in tests
 from __future__ import annotations
 
 import heapq
+import textwrap
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -493,3 +494,38 @@ def _visit_dates(start: date, end: date) -> str:
     if start == end:
         return f"{start.day} {start:%b %Y}"
     return f"{start.day} {start:%b}-{end.day} {end:%b %Y}"
+
+
+def conflict_table(conflicts: list[Conflict], delegation_key: str, *, width: int = 100) -> str:
+    """The conflicts as a plain-text table for a terminal: one row each, the message below it."""
+    errors = sum(c.severity == "error" for c in conflicts)
+    warnings = len(conflicts) - errors
+    if not conflicts:
+        return f"No conflicts in {delegation_key}."
+    rows = [
+        (
+            c.severity,
+            c.kind,
+            " -> ".join(c.meetings),
+            c.person or (f"{c.venue}/{c.room}" if c.room else c.venue) or "",
+        )
+        for c in conflicts
+    ]
+    header = ("SEVERITY", "KIND", "MEETINGS", "PERSON / PLACE")
+    widths = [max(len(row[n]) for row in [header, *rows]) for n in range(len(header))]
+
+    def line(cells) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    out = [
+        f"{len(conflicts)} conflict(s) in {delegation_key}: "
+        f"{errors} error(s), {warnings} warning(s)",
+        "",
+        line(header),
+    ]
+    for row, conflict in zip(rows, conflicts, strict=True):
+        out.append(line(row))
+        out += textwrap.wrap(
+            conflict.message, width=width, initial_indent="    ", subsequent_indent="    "
+        )
+    return "\n".join(out)
