@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from scheduler.agenda.programme import COORDINATOR, build_agenda, native_language
 from scheduler.extensions import db
+from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import load_delegation
 from scheduler.models import Delegation, Meeting, Person
 from tests.conftest import count_queries, minimal_document
@@ -190,24 +191,18 @@ def test_person_agenda_contacts_are_whom_they_meet_and_the_support_staff(
 def test_shared_audience_never_carries_notes_or_conflicts(app, load_document, reference_document):
     reference_document["people"][0]["notes"] = "Prefers aisle seats."
     load_document(reference_document)
-
-    class FakeConflict:  # the engine's Conflict has these fields; only the agenda is tested here
-        kind, severity, meetings, message = (
-            "travel_time",
-            "error",
-            ("astellas", "cmic"),
-            "Too tight",
-        )
-
     with app.app_context():
         delegation = load_delegation(db.session, KEY)
-        shared = build_agenda(delegation, conflicts=[FakeConflict()])
-        coordinator = build_agenda(delegation, audience=COORDINATOR, conflicts=[FakeConflict()])
+        conflicts = check_delegation(db.session, delegation)
+        shared = build_agenda(delegation, conflicts=conflicts)
+        coordinator = build_agenda(delegation, audience=COORDINATOR, conflicts=conflicts)
+    assert conflicts  # the reference visit's drive from Tsukuba to Tokyo is too tight
     assert all(i.internal_notes is None and not i.conflicts for i in shared.items)
     assert all(c.notes is None for c in shared.contacts)
     notes = {i.key: i.internal_notes for i in coordinator.items if i.internal_notes}
     assert notes["cro-consortium"].startswith(NOTES[0]) and notes["cmic"].startswith(NOTES[1])
-    assert {i.key for i in coordinator.items if i.conflicts} == {"astellas", "cmic"}
+    shown = {(i.key, c.message) for i in coordinator.items for c in i.conflicts}
+    assert shown == {(key, c.message) for c in conflicts for key in c.meetings}
     assert "Prefers aisle seats." in [c.notes for c in coordinator.contacts]
 
 
@@ -372,7 +367,7 @@ def test_coordinator_pages_need_sign_in(app, client, load_document, reference_do
         assert response.status_code == 302 and "/login" in response.headers["Location"], path
 
 
-def test_coordinator_page_adds_internal_notes(
+def test_coordinator_page_adds_internal_notes_and_conflicts(
     app, client, login, load_document, reference_document
 ):
     load_document(reference_document)
@@ -381,8 +376,24 @@ def test_coordinator_page_adds_internal_notes(
     html = response.get_data(as_text=True)
     for note in NOTES:
         assert note in html
-    assert "Coordinator copy" in html
+    with app.app_context():
+        conflicts = check_delegation(db.session, load_delegation(db.session, KEY))
+    assert len(conflicts) == 2
+    for conflict in conflicts:
+        assert str(escape(conflict.message)) in html
+    assert "Coordinator copy" in html and 'class="conflicts"' in html
     assert f"/delegations/{KEY}/programme.xlsx" in html
+
+
+def test_shared_pages_never_show_the_conflicts(app, client, load_document, reference_document):
+    load_document(reference_document)
+    with app.app_context():
+        conflicts = check_delegation(db.session, load_delegation(db.session, KEY))
+    for token in (share_token(app), share_token(app, "lim")):
+        html = client.get(f"/share/{token}/agenda").get_data(as_text=True)
+        for conflict in conflicts:
+            assert str(escape(conflict.message)) not in html
+            assert "needs 80 min" not in html
 
 
 def test_coordinator_page_of_unknown_delegation_is_404(client, login):

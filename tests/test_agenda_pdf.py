@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from scheduler.agenda.programme import build_agenda
 from scheduler.agenda.render import STATIC_DIR, LocalFilesOnly, layout_agenda
 from scheduler.extensions import db
+from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import load_delegation
 from tests.conftest import minimal_document
 from tests.test_agenda import (
@@ -121,6 +122,13 @@ def test_coordinator_pdf_adds_notes_and_needs_sign_in(
     for note in NOTES:
         assert note in text
     assert "Coordinator copy" in text
+    with app.app_context():
+        conflicts = check_delegation(db.session, load_delegation(db.session, KEY))
+    assert conflicts
+    for conflict in conflicts:
+        assert folded(conflict.message) in text
+    shared = pdf_text(client.get(f"/share/{share_token(app)}/agenda.pdf").data)
+    assert "needs 80 min" in text and "needs 80 min" not in shared
     stranger = app.test_client()
     assert stranger.get(f"/delegations/{KEY}/agenda.pdf").status_code == 302
 

@@ -46,6 +46,7 @@ def test_spreadsheet_has_a_row_per_meeting_in_local_time(
     )
     assert "Kazuo Nakamura (中村 和男), CMIC Pharma Science" in cmic["Attendees"]
     assert cmic["Internal notes"].startswith("Travel from Tsukuba is too tight")
+    assert "error: LIM Jeong-wook needs 80 min" in cmic["Conflicts"]
     called_off = next(r for r in rows if r["Key"] == "called-off")
     assert called_off["Status"] == "cancelled"
     # Ordered by start: the first row is the first meeting of the visit.

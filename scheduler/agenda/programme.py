@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from scheduler.itinerary.conflicts import conflicts_by_meeting
 from scheduler.itinerary.times import day_start, to_local
 from scheduler.itinerary.travel import TravelTable
 from scheduler.models import Delegation, Meeting, Person
@@ -100,6 +101,7 @@ class ConflictNote:
     kind: str
     severity: str
     message: str
+    estimated: bool = False  # a travel_time conflict measured against an estimated leg
 
 
 @dataclass
@@ -246,12 +248,10 @@ def _meeting_item(
 
 def _conflict_notes(conflicts: Iterable | None) -> dict[str, list[ConflictNote]]:
     """Each conflict under every meeting it names (a double booking shows on both)."""
-    by_meeting: dict[str, list[ConflictNote]] = {}
-    for conflict in conflicts or ():
-        note = ConflictNote(conflict.kind, conflict.severity, conflict.message)
-        for key in dict.fromkeys(conflict.meetings):
-            by_meeting.setdefault(key, []).append(note)
-    return by_meeting
+    return {
+        key: [ConflictNote(c.kind, c.severity, c.message, c.estimated) for c in found]
+        for key, found in conflicts_by_meeting(conflicts or ()).items()
+    }
 
 
 def build_agenda(

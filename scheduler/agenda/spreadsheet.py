@@ -15,6 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from scheduler.itinerary.conflicts import conflicts_by_meeting
 from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation
 
@@ -95,10 +96,10 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
 
     ``delegation`` should come from ``load_delegation``; ``conflicts`` from the conflict engine.
     """
-    notes: dict[str, list[str]] = {}
-    for conflict in conflicts or ():
-        for key in dict.fromkeys(conflict.meetings):
-            notes.setdefault(key, []).append(f"{conflict.severity}: {conflict.message}")
+    notes = {
+        key: [f"{c.severity}: {c.message}" for c in found]
+        for key, found in conflicts_by_meeting(conflicts or ()).items()
+    }
 
     home = delegation.timezone
     meetings = sorted(delegation.meetings, key=lambda m: (m.start, m.end, m.key))

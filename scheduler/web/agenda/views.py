@@ -13,6 +13,7 @@ from scheduler.agenda.render import (
 )
 from scheduler.agenda.spreadsheet import MIME_TYPE, programme_workbook
 from scheduler.extensions import db
+from scheduler.itinerary.conflicts import Conflict, check_delegation
 from scheduler.itinerary.document import load_delegation
 from scheduler.models import Delegation
 from scheduler.web.agenda import bp
@@ -35,9 +36,8 @@ def _estimate_travel() -> bool:
     return bool(current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True))
 
 
-def _conflicts(delegation: Delegation) -> list:
-    """The conflict engine's findings for the delegation (none until the engine is merged)."""
-    return []
+def _conflicts(delegation: Delegation) -> list[Conflict]:
+    return check_delegation(db.session, delegation, estimate_travel=_estimate_travel())
 
 
 def _coordinator_agenda(delegation: Delegation):
