@@ -25,6 +25,7 @@ from scheduler import create_app  # noqa: E402
 from scheduler.agenda.programme import COORDINATOR, SHARED, build_agenda  # noqa: E402
 from scheduler.agenda.render import render_agenda_pdf  # noqa: E402
 from scheduler.extensions import db  # noqa: E402
+from scheduler.itinerary.conflicts import check_delegation  # noqa: E402
 from scheduler.itinerary.document import import_itinerary, load_delegation  # noqa: E402
 
 REFERENCE = ROOT / "scheduler" / "demo" / "shonan-ipark-2024.json"
@@ -57,7 +58,14 @@ def main() -> int:
             jobs = {
                 "delegation-a4": (build_agenda(delegation, audience=SHARED), "a4"),
                 f"{person.key}-letter": (build_agenda(delegation, person=person), "letter"),
-                "coordinator-a4": (build_agenda(delegation, audience=COORDINATOR), "a4"),
+                "coordinator-a4": (
+                    build_agenda(
+                        delegation,
+                        audience=COORDINATOR,
+                        conflicts=check_delegation(db.session, delegation),
+                    ),
+                    "a4",
+                ),
             }
             for name, (agenda, paper) in jobs.items():
                 pdf_path = args.out / f"{name}.pdf"

@@ -398,3 +398,19 @@ def test_shared_pages_never_show_the_conflicts(app, client, load_document, refer
 
 def test_coordinator_page_of_unknown_delegation_is_404(client, login):
     assert client.get("/delegations/no-such-visit/agenda").status_code == 404
+
+
+def test_coordinator_cover_counts_conflicts_or_says_they_were_not_checked(
+    app, load_document, reference_document
+):
+    load_document(reference_document)
+    with app.app_context():
+        delegation = load_delegation(db.session, KEY)
+        conflicts = check_delegation(db.session, delegation)
+        checked = build_agenda(delegation, audience=COORDINATOR, conflicts=conflicts)
+        unchecked = build_agenda(delegation, audience=COORDINATOR)
+        yoon = next(p for p in delegation.people if p.key == "yoon")
+        yoons = build_agenda(delegation, person=yoon, audience=COORDINATOR, conflicts=conflicts)
+    assert checked.conflict_counts == (2, 0)
+    assert unchecked.conflict_counts is None
+    assert yoons.conflict_counts == (0, 0)  # his one meeting is in none of them

@@ -170,14 +170,12 @@ class Agenda:
     person: PersonLine | None  # whose agenda this is; None for the whole delegation
     days: list[AgendaDay]
     contacts: list[PersonLine]
+    # Coordinator audience only: None when the conflicts were not checked, else (errors, warnings).
+    conflict_counts: tuple[int, int] | None = None
 
     @property
     def items(self) -> list[AgendaItem]:
         return [item for day in self.days for item in day.items]
-
-    @property
-    def conflict_count(self) -> int:
-        return sum(len(item.conflicts) for item in self.items)
 
     @property
     def version_line(self) -> str:
@@ -280,6 +278,8 @@ def build_agenda(
     meetings.sort(key=lambda m: (m.start, m.end, m.key))
 
     travel = TravelTable(delegation.travel_times, delegation.venues, estimate=estimate_travel)
+    if conflicts is not None:
+        conflicts = list(conflicts)
     conflict_notes = _conflict_notes(conflicts) if audience == COORDINATOR else {}
     venue_names = {v.id: v.name for v in delegation.venues}
 
@@ -321,7 +321,17 @@ def build_agenda(
         person=lines[person.id] if person is not None else None,
         days=days,
         contacts=_contacts(delegation, person, meetings, lines),
+        conflict_counts=_conflict_counts(conflicts, {m.key for m in meetings})
+        if audience == COORDINATOR and conflicts is not None
+        else None,
     )
+
+
+def _conflict_counts(conflicts: Iterable, shown_keys: set[str]) -> tuple[int, int]:
+    """Errors and warnings that touch a meeting of this agenda, each counted once."""
+    conflicts = [c for c in conflicts if shown_keys.intersection(c.meetings)]
+    errors = sum(1 for c in conflicts if c.severity == "error")
+    return errors, len(conflicts) - errors
 
 
 def _contacts(
