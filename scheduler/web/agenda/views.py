@@ -1,1 +1,85 @@
-"""Routes of this area."""
+"""The coordinator's agenda (with internal notes and conflicts), its PDF, and the spreadsheet."""
+
+from flask import Response, abort, current_app, request, url_for
+from flask_login import login_required
+
+from scheduler.agenda.programme import COORDINATOR, build_agenda
+from scheduler.agenda.render import (
+    STYLESHEET,
+    PaperError,
+    paper_size,
+    render_agenda_html,
+    render_agenda_pdf,
+)
+from scheduler.agenda.spreadsheet import MIME_TYPE, programme_workbook
+from scheduler.extensions import db
+from scheduler.itinerary.conflicts import Conflict, check_delegation
+from scheduler.itinerary.document import load_delegation
+from scheduler.models import Delegation
+from scheduler.web.agenda import bp
+from scheduler.web.agenda.responses import (
+    agenda_filename,
+    download_response,
+    pdf_response,
+    private_page,
+)
+
+
+def _delegation_or_404(key: str) -> Delegation:
+    delegation = load_delegation(db.session, key)
+    if delegation is None:
+        abort(404)
+    return delegation
+
+
+def _estimate_travel() -> bool:
+    return bool(current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True))
+
+
+def _conflicts(delegation: Delegation) -> list[Conflict]:
+    return check_delegation(db.session, delegation, estimate_travel=_estimate_travel())
+
+
+def _coordinator_agenda(delegation: Delegation):
+    return build_agenda(
+        delegation,
+        audience=COORDINATOR,
+        conflicts=_conflicts(delegation),
+        estimate_travel=_estimate_travel(),
+    )
+
+
+@bp.get("/delegations/<key>/agenda")
+@login_required
+def coordinator(key: str) -> Response:
+    programme = _coordinator_agenda(_delegation_or_404(key))
+    links = {
+        "pdf_a4": url_for("agenda.coordinator_pdf", key=key),
+        "pdf_letter": url_for("agenda.coordinator_pdf", key=key, paper="letter"),
+        "spreadsheet": url_for("agenda.spreadsheet", key=key),
+        "back": url_for("delegations.index"),
+    }
+    html = render_agenda_html(
+        programme, stylesheet_href=url_for("static", filename=STYLESHEET), links=links
+    )
+    return private_page(html)
+
+
+@bp.get("/delegations/<key>/agenda.pdf")
+@login_required
+def coordinator_pdf(key: str) -> Response:
+    try:
+        paper = paper_size(request.args.get("paper"))
+    except PaperError as exc:
+        abort(400, description=str(exc))
+    programme = _coordinator_agenda(_delegation_or_404(key))
+    return pdf_response(render_agenda_pdf(programme, paper=paper), programme, paper)
+
+
+@bp.get("/delegations/<key>/programme.xlsx")
+@login_required
+def spreadsheet(key: str) -> Response:
+    delegation = _delegation_or_404(key)
+    data = programme_workbook(delegation, conflicts=_conflicts(delegation))
+    programme = build_agenda(delegation, audience=COORDINATOR)
+    return download_response(data, MIME_TYPE, agenda_filename(programme, "", "xlsx"))

@@ -1,0 +1,122 @@
+"""The agenda as HTML (the share page, the coordinator page) and as PDF, from one template.
+
+The PDF is WeasyPrint over the same HTML with the print rules of ``agenda.css``; the page
+size comes from a one-line stylesheet added per paper. Fonts are found by fontconfig family
+name (Debian's fonts-noto-cjk) and embedded; nothing is fetched from the network: the only
+resources WeasyPrint may open are files in the static folder.
+
+Needs an application context (for the templates), never a request.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import render_template
+from weasyprint import CSS, HTML, Document
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetchingError
+
+from scheduler.agenda.programme import Agenda
+
+STATIC_DIR = (Path(__file__).resolve().parent.parent / "static").resolve()
+STYLESHEET = "agenda.css"
+TEMPLATE = "agenda/agenda.html"
+
+PAPER_SIZES = {"a4": "A4", "letter": "letter"}
+DEFAULT_PAPER = "a4"
+
+
+class PaperError(ValueError):
+    """A paper size we do not print on."""
+
+
+def paper_size(paper: str | None) -> str:
+    """The paper key for a ``?paper=`` value: ``a4`` (the default) or ``letter``."""
+    if paper is None or paper == "":
+        return DEFAULT_PAPER
+    key = paper.strip().lower()
+    if key not in PAPER_SIZES:
+        raise PaperError(f"paper must be one of {', '.join(PAPER_SIZES)}, not {paper!r}")
+    return key
+
+
+class LocalFilesOnly(URLFetcher):
+    """Lets WeasyPrint read files under one folder and nothing else: no network, no /etc."""
+
+    def __init__(self, root: Path = STATIC_DIR):
+        super().__init__(allowed_protocols=("file",))
+        self.root = root.resolve()
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        path = None
+        if url.startswith("file://"):
+            path = Path(unquote(urlsplit(url).path)).resolve()
+        if path is None or not path.is_relative_to(self.root) or not path.is_file():
+            self.refused.append(url)
+            raise URLFetchingError(f"the agenda may only read files in {self.root}, not {url}")
+        return super().fetch(url, headers)
+
+
+def date_range(start: date, end: date) -> str:
+    """25–27 September 2024; 30 September – 2 October 2024; across years in full."""
+    if start == end:
+        return f"{start.day} {start:%B %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}\u2013{end.day} {end:%B %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%B} \u2013 {end.day} {end:%B %Y}"
+    return f"{start.day} {start:%B %Y} \u2013 {end.day} {end:%B %Y}"
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def render_agenda_html(
+    agenda: Agenda,
+    *,
+    stylesheet_href: str,
+    links: dict[str, str] | None = None,
+    for_pdf: bool = False,
+) -> str:
+    """The agenda page. ``links`` are the screen-only actions (PDF downloads, spreadsheet)."""
+    return render_template(
+        TEMPLATE,
+        agenda=agenda,
+        stylesheet_href=stylesheet_href,
+        links=links or {},
+        for_pdf=for_pdf,
+        date_range=date_range,
+        long_date=long_date,
+    )
+
+
+_font_config: FontConfiguration | None = None
+
+
+def _fonts() -> FontConfiguration:
+    """One fontconfig set-up per process: building it scans the system fonts."""
+    global _font_config
+    if _font_config is None:
+        _font_config = FontConfiguration()
+    return _font_config
+
+
+def layout_agenda(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> Document:
+    """The agenda laid out in pages (WeasyPrint's document), before it is written as PDF."""
+    size = PAPER_SIZES[paper_size(paper)]
+    html = render_agenda_html(agenda, stylesheet_href=STYLESHEET, for_pdf=True)
+    fetcher = LocalFilesOnly()
+    fonts = _fonts()
+    source = HTML(string=html, base_url=f"{STATIC_DIR.as_uri()}/", url_fetcher=fetcher)
+    page = CSS(string=f"@page {{ size: {size}; }}", font_config=fonts, url_fetcher=fetcher)
+    return source.render(stylesheets=[page], font_config=fonts)
+
+
+def render_agenda_pdf(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> bytes:
+    """The agenda as a PDF on A4 or US Letter, fonts embedded."""
+    return layout_agenda(agenda, paper=paper).write_pdf()
