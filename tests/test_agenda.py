@@ -131,6 +131,15 @@ def test_travel_leg_between_meetings_at_different_venues(app, load_document, ref
     assert cmic.gap_minutes == 60
 
 
+def test_no_travel_leg_carried_over_from_the_day_before(app, load_document, reference_document):
+    load_document(reference_document)
+    with app.app_context():
+        agenda = build_agenda(load_delegation(db.session, KEY))
+    legs = {item.key: item.travel for item in agenda.items}
+    # Thursday ends at Shonan iPark, Friday starts in Tsukuba: the night is spent elsewhere.
+    assert legs["astellas"] is None
+
+
 def test_travel_leg_without_an_entry_is_a_marked_estimate(app, load_document, reference_document):
     reference_document["travel_times"] = []
     load_document(reference_document)

@@ -285,10 +285,12 @@ def build_agenda(
 
     days: list[AgendaDay] = []
     previous: Meeting | None = None
+    previous_day = None
     for meeting in meetings:
         item = _meeting_item(meeting, home_zone, audience, lines)
         item.conflicts = conflict_notes.get(meeting.key, [])
-        if previous is not None:
+        # Overnight the delegation sets out from its hotel, not from yesterday's last venue.
+        if previous is not None and previous_day == item.start.date():
             leg = travel.leg(previous.venue_id, meeting.venue_id)
             if leg is not None:
                 item.travel = TravelNote(
@@ -304,7 +306,7 @@ def build_agenda(
         days[-1].items.append(item)
         # An online meeting between two visits does not move anyone: the leg runs venue to venue.
         if meeting.venue_id is not None:
-            previous = meeting
+            previous, previous_day = meeting, item.start.date()
 
     return Agenda(
         audience=audience,
