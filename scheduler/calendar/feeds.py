@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from icalendar import Calendar, Conference, Event, Timezone, vCalAddress, vDuration
+from icalendar import Calendar, Conference, Event, Timezone, vCalAddress, vDuration, vText
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -66,9 +66,7 @@ def feed_meetings(session: Session, delegation: Delegation, person: Person | Non
             selectinload(Meeting.venue),
             selectinload(Meeting.room),
             selectinload(Meeting.attendances).selectinload(Attendance.person),
-            selectinload(Meeting.organization_links).selectinload(
-                MeetingOrganization.organization
-            ),
+            selectinload(Meeting.organization_links).selectinload(MeetingOrganization.organization),
         )
         .order_by(Meeting.start, Meeting.end, Meeting.key)
     )
@@ -102,7 +100,8 @@ def build_feed(
     calendar.add("PRODID", PRODID)
     calendar.add("CALSCALE", "GREGORIAN")
     person = share_entity if isinstance(share_entity, Person) else None
-    title = name or calendar_name(delegation, person)
+    # One line in a client's list of calendars; TEXT, so commas and semicolons get escaped.
+    title = vText(" ".join((name or calendar_name(delegation, person)).split()))
     calendar.add("NAME", title)
     calendar.add("X-WR-CALNAME", title)
     calendar.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
@@ -126,7 +125,7 @@ def build_feed(
 
 @lru_cache(maxsize=256)
 def vtimezone(tzid: str, first: date, last: date) -> Timezone:
-    """A VTIMEZONE covering only [first, last]: a few transitions, no long RDATE lists for Outlook."""
+    """A VTIMEZONE for [first, last] only: a few transitions, no long RDATE lists for Outlook."""
     return Timezone.from_tzid(tzid, first_date=first, last_date=last)
 
 
@@ -176,9 +175,7 @@ def meeting_event(
     for attendance in meeting.attendances:
         if attendance.person.email:
             event.add("ATTENDEE", _address(attendance.person, ATTENDEE_ROLE[attendance.role]))
-    zones = {
-        tzid for name in ("DTSTART", "DTEND") if (tzid := event[name].params.get("TZID")) is not None
-    }
+    zones = {event[name].params.get("TZID") for name in ("DTSTART", "DTEND")} - {None}
     return event, zones
 
 

@@ -67,9 +67,7 @@ def shared_meeting(session: Session, entity: Delegation | Person, meeting_key: s
             selectinload(Meeting.venue),
             selectinload(Meeting.room),
             selectinload(Meeting.attendances).selectinload(Attendance.person),
-            selectinload(Meeting.organization_links).selectinload(
-                MeetingOrganization.organization
-            ),
+            selectinload(Meeting.organization_links).selectinload(MeetingOrganization.organization),
         )
     )
     meeting = session.scalar(query)
@@ -81,7 +79,9 @@ def shared_meeting(session: Session, entity: Delegation | Person, meeting_key: s
     return meeting
 
 
-def meeting_calendar(meeting: Meeting, entity: Delegation | Person, settings: FeedSettings) -> bytes:
+def meeting_calendar(
+    meeting: Meeting, entity: Delegation | Person, settings: FeedSettings
+) -> bytes:
     """One meeting as a calendar of its own: the same VEVENT (UID, SEQUENCE) as in the feed."""
     return build_feed(
         shared_delegation(entity),

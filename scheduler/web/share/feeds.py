@@ -105,8 +105,9 @@ def meeting_ics(token: str, meeting_key: str):
 
 
 def meeting_when(meeting: Meeting) -> str:
-    """'Wed 25 Sep 2024, 14:00–15:30 JST' in the meeting's zone (both offsets' names across a change)."""
-    start, end = to_local(meeting.start, meeting.zone_name), to_local(meeting.end, meeting.zone_name)
+    """'Wed 25 Sep 2024, 14:00 – 15:30 JST' in the meeting's zone; both names across a change."""
+    zone_name = meeting.zone_name
+    start, end = to_local(meeting.start, zone_name), to_local(meeting.end, zone_name)
     end_format = "%H:%M" if end.date() == start.date() else "%a %d %b %Y, %H:%M"
     text = start.strftime("%a %d %b %Y, %H:%M")
     if start.tzname() != end.tzname():
