@@ -38,6 +38,20 @@ ATTENDEE_ROLE = {
 }
 
 
+class Text(vText):
+    """TEXT escaped exactly as RFC 5545 says.
+
+    icalendar's own escaping first turns a literal backslash-N into a line break, so a
+    name like ``C:\\New`` would come out changed; here the backslash is escaped first.
+    """
+
+    def to_ical(self) -> bytes:
+        text = str(self).replace("\r\n", "\n").replace("\r", "\n")
+        for char, escaped in (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n")):
+            text = text.replace(char, escaped)
+        return text.encode(self.encoding)
+
+
 @dataclass(frozen=True)
 class FeedSettings:
     """What the bytes depend on besides the data: where the share pages live, the UID domain."""
@@ -101,7 +115,7 @@ def build_feed(
     calendar.add("CALSCALE", "GREGORIAN")
     person = share_entity if isinstance(share_entity, Person) else None
     # One line in a client's list of calendars; TEXT, so commas and semicolons get escaped.
-    title = vText(" ".join((name or calendar_name(delegation, person)).split()))
+    title = Text(" ".join((name or calendar_name(delegation, person)).split()))
     calendar.add("NAME", title)
     calendar.add("X-WR-CALNAME", title)
     calendar.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
@@ -156,14 +170,15 @@ def meeting_event(
     event.add("DTEND", event_time(meeting.end, zone_name))
     event.add("STATUS", EVENT_STATUS[meeting.status])
     event.add("TRANSP", "TRANSPARENT" if meeting.is_cancelled else "OPAQUE")
-    event.add("SUMMARY", f"Cancelled: {meeting.title}" if meeting.is_cancelled else meeting.title)
+    summary = f"Cancelled: {meeting.title}" if meeting.is_cancelled else meeting.title
+    event.add("SUMMARY", Text(summary))
     location = meeting_location(meeting)
     if location:
-        event.add("LOCATION", location)
+        event.add("LOCATION", Text(location))
     venue = meeting.venue
     if venue is not None and venue.latitude is not None and venue.longitude is not None:
         event.add("GEO", (venue.latitude, venue.longitude))
-    event.add("DESCRIPTION", meeting_description(meeting, agenda_url))
+    event.add("DESCRIPTION", Text(meeting_description(meeting, agenda_url)))
     event.add("URL", agenda_url)
     if meeting.online_url:
         event.conferences = [Conference(meeting.online_url, feature="VIDEO", label="Join online")]
@@ -179,9 +194,15 @@ def meeting_event(
     return event, zones
 
 
+# Parameter values have no escapes in RFC 5545, yet parsers (icalendar among them) read a
+# backslash in one as an escape and lose it: the display name shows a look-alike instead.
+# Quotes and newlines are written as RFC 6868 says (^' and ^n).
+_PARAMETER_LOOKALIKES = str.maketrans({"\\": "\N{REVERSE SOLIDUS OPERATOR}"})
+
+
 def _address(person: Person, role: str | None = None) -> vCalAddress:
     address = vCalAddress(f"mailto:{person.email}")
-    address.params["CN"] = person.display_name
+    address.params["CN"] = person.display_name.translate(_PARAMETER_LOOKALIKES)
     if role is not None:
         address.params["ROLE"] = role
     return address
