@@ -157,6 +157,14 @@ DST_VISIT = {
             "venue": "nyc",
             "attendees": [{"person": "kim"}],
         },
+        {
+            "key": "berlin-overnight",
+            "title": "Overnight across the change",
+            "start": "2024-10-26T23:00",
+            "end": "2024-10-27T04:00",
+            "venue": "berlin",
+            "attendees": [{"person": "nakamura"}],
+        },
     ],
 }
 
@@ -283,18 +291,23 @@ def test_three_parsers_read_every_stored_instant(session, dst_visit, person_key)
 def test_a_meeting_ending_in_the_repeated_hour_comes_out_exact(session, dst_visit):
     body = feed_bytes(session)
     lines = content_lines(body)
-    berlin = meeting_line(lines, "berlin-ends-repeated", "DTEND")
-    new_york = meeting_line(lines, "nyc-ends-repeated", "DTEND")
-    starts_repeated = meeting_line(lines, "berlin-starts-repeated", "DTSTART")
     # The second 02:30 in Berlin is 01:30 UTC; the second 01:30 in New York is 06:30 UTC;
-    # the first 02:15 in Berlin is 00:15 UTC.
-    assert berlin == "DTEND:20241027T013000Z"
-    assert new_york == "DTEND:20241103T063000Z"
-    assert starts_repeated == "DTSTART:20241027T001500Z"
-    # Unambiguous times stay in the meeting's zone.
-    assert meeting_line(lines, "berlin-ends-repeated", "DTSTART") == (
-        "DTSTART;TZID=Europe/Berlin:20241027T010000"
+    # the first 02:15 in Berlin is 00:15 UTC. Such meetings are written wholly in UTC.
+    assert meeting_line(lines, "berlin-ends-repeated", "DTEND") == "DTEND:20241027T013000Z"
+    assert meeting_line(lines, "berlin-ends-repeated", "DTSTART") == "DTSTART:20241026T230000Z"
+    assert meeting_line(lines, "nyc-ends-repeated", "DTEND") == "DTEND:20241103T063000Z"
+    assert meeting_line(lines, "nyc-ends-repeated", "DTSTART") == "DTSTART:20241103T043000Z"
+    assert meeting_line(lines, "berlin-starts-repeated", "DTSTART") == "DTSTART:20241027T001500Z"
+    # Meetings that stay within one offset keep their zone.
+    assert meeting_line(lines, "berlin-before", "DTSTART") == (
+        "DTSTART;TZID=Europe/Berlin:20241026T100000"
     )
+    nyc_after = meeting_line(lines, "nyc-after", "DTEND")
+    assert nyc_after == "DTEND;TZID=America/New_York:20241104T100000"
+    # Across the change, with no ambiguous end: UTC as well, so that no client can add a
+    # real-time length to a wall-clock start.
+    assert meeting_line(lines, "berlin-overnight", "DTSTART") == "DTSTART:20241026T210000Z"
+    assert meeting_line(lines, "berlin-overnight", "DTEND") == "DTEND:20241027T030000Z"
     for read in PARSERS.values():
         event = read(body)[f"dst-visit.berlin-ends-repeated@{SETTINGS.uid_domain}"]
         assert event["end"] - event["start"] == timedelta(hours=2, minutes=30)

@@ -143,16 +143,24 @@ def vtimezone(tzid: str, first: date, last: date) -> Timezone:
     return Timezone.from_tzid(tzid, first_date=first, last_date=last)
 
 
-def event_time(instant: datetime, zone_name: str) -> datetime:
-    """The instant in the meeting's zone, or in UTC where that wall-clock time is ambiguous.
+def event_times(start: datetime, end: datetime, zone_name: str) -> tuple[datetime, datetime]:
+    """DTSTART and DTEND in the meeting's zone, or both in UTC where local times mislead.
 
     A local time in the hour repeated when daylight saving ends names two instants, and
-    DTEND;TZID=... cannot say which; UTC (DTEND:...Z) can, and every client reads it.
+    DTEND;TZID=... cannot say which, so it goes in UTC, and then DTSTART too: clients that
+    take a meeting's length and add it to the start in wall-clock time (Radicale does)
+    misread a local start with a UTC end by the hour of the change. A meeting across a
+    change of offset goes in UTC for the same reason. UTC is exact everywhere; such
+    meetings are rare.
     """
-    local = to_local(instant, zone_name)
-    if is_ambiguous(local.replace(tzinfo=None), local.tzinfo):
-        return instant.astimezone(UTC)
-    return local
+    local_start, local_end = to_local(start, zone_name), to_local(end, zone_name)
+    if (
+        local_start.utcoffset() != local_end.utcoffset()
+        or is_ambiguous(local_start.replace(tzinfo=None), local_start.tzinfo)
+        or is_ambiguous(local_end.replace(tzinfo=None), local_end.tzinfo)
+    ):
+        return start.astimezone(UTC), end.astimezone(UTC)
+    return local_start, local_end
 
 
 def meeting_event(
@@ -165,9 +173,9 @@ def meeting_event(
     event.add("LAST-MODIFIED", meeting.updated_at)
     event.add("CREATED", meeting.created_at)
     event.add("SEQUENCE", meeting.sequence)
-    zone_name = meeting.zone_name
-    event.add("DTSTART", event_time(meeting.start, zone_name))
-    event.add("DTEND", event_time(meeting.end, zone_name))
+    start, end = event_times(meeting.start, meeting.end, meeting.zone_name)
+    event.add("DTSTART", start)
+    event.add("DTEND", end)
     event.add("STATUS", EVENT_STATUS[meeting.status])
     event.add("TRANSP", "TRANSPARENT" if meeting.is_cancelled else "OPAQUE")
     summary = f"Cancelled: {meeting.title}" if meeting.is_cancelled else meeting.title
