@@ -94,6 +94,7 @@ def app(_schema, database_url):
         _db.session.remove()
         _empty_all_tables()
         _db.session.remove()
+        _db.engine.dispose()  # close this app's pooled connections now, not when collected
 
 
 @pytest.fixture
