@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -13,7 +16,7 @@ from scheduler import create_app
 from scheduler.extensions import db
 from scheduler.itinerary.share_links import rotate_share_link
 from scheduler.models import Delegation, Meeting, Person
-from tests.conftest import count_queries
+from tests.conftest import ROOT, count_queries
 
 KEY = "mss-japan-2024-09"
 INTERNAL_NOTE = "Confirm bank attendees by 09-20."
@@ -138,6 +141,33 @@ def test_two_app_instances_serve_identical_bytes_and_share_validators(app, clien
                 with instance.app_context():
                     db.session.remove()
                     db.engine.dispose()
+
+
+WORKER = """
+import sys
+from scheduler import create_app
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SERVER_NAME": "scheduler.test"})
+response = app.test_client().get(sys.argv[2])
+assert response.status_code == 200, response.status
+sys.stdout.buffer.write(response.data)
+"""
+
+
+def test_identical_bytes_from_separate_worker_processes(app, client, visit):
+    """Other processes, other hash seeds (set and dict order), the same bytes."""
+    url = feed_url(token_of(app))
+    bodies = [
+        subprocess.run(
+            [sys.executable, "-c", WORKER, app.config["SQLALCHEMY_DATABASE_URI"], url],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert bodies[0] == bodies[1] == client.get(url).data
 
 
 def test_rotated_token_gives_404_and_the_new_one_works(app, client, visit):
