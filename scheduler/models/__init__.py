@@ -1,5 +1,6 @@
 """The schema, one module per aggregate; importing this registers every table."""
 
+from scheduler.models.calendar_feed import CalendarFeedValidator
 from scheduler.models.changes import register_change_tracking
 from scheduler.models.delegation import PERSON_ROLES, Delegation, Organization, Person
 from scheduler.models.meeting import (
@@ -22,6 +23,7 @@ __all__ = [
     "PERSON_ROLES",
     "WEEKDAYS",
     "Attendance",
+    "CalendarFeedValidator",
     "Delegation",
     "Meeting",
     "MeetingOrganization",

@@ -32,7 +32,8 @@ def _track_changes(session: Session, _flush_context, _instances) -> None:
             continue
         if isinstance(obj, Meeting):
             touched_meetings.add(obj)
-            if obj in session.dirty and _changed(obj, SCHEDULING_FIELDS):
+            # "venue": assigning the relationship sets venue_id only later, during the flush.
+            if obj in session.dirty and _changed(obj, (*SCHEDULING_FIELDS, "venue")):
                 obj.sequence = (obj.sequence or 0) + 1
         elif isinstance(obj, Attendance | MeetingOrganization):
             if obj.meeting is not None:

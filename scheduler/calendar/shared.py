@@ -1,0 +1,92 @@
+"""The calendars behind a share link: the whole feed, with stored validators, and one meeting."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.calendar.feeds import FeedSettings, build_feed, feed_meetings, last_change
+from scheduler.calendar.validators import (
+    FeedValidators,
+    feed_fingerprint,
+    store_validators,
+    stored_validators,
+)
+from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization, Person
+
+
+def shared_delegation(entity: Delegation | Person) -> Delegation:
+    return entity if isinstance(entity, Delegation) else entity.delegation
+
+
+def shared_person(entity: Delegation | Person) -> Person | None:
+    return entity if isinstance(entity, Person) else None
+
+
+class SharedFeed:
+    """The feed of a delegation's or a person's share link.
+
+    ``stored_validators()`` costs one small query and is all a conditional GET needs when
+    nothing changed; ``build()`` reads the meetings, writes the bytes and stores their
+    validators for every worker (the caller commits).
+    """
+
+    def __init__(self, session: Session, entity: Delegation | Person, settings: FeedSettings):
+        self.session = session
+        self.entity = entity
+        self.settings = settings
+        self.delegation = shared_delegation(entity)
+        self.person = shared_person(entity)
+        self.fingerprint = feed_fingerprint(entity, self.delegation, settings)
+
+    def stored_validators(self) -> FeedValidators | None:
+        return stored_validators(self.session, self.entity, self.fingerprint)
+
+    def build(self) -> tuple[bytes, FeedValidators]:
+        meetings = feed_meetings(self.session, self.delegation, self.person)
+        body = build_feed(
+            self.delegation, meetings, share_entity=self.entity, settings=self.settings
+        )
+        validators = store_validators(
+            self.session,
+            self.entity,
+            self.fingerprint,
+            body,
+            last_change(self.delegation, meetings),
+        )
+        return body, validators
+
+
+def shared_meeting(session: Session, entity: Delegation | Person, meeting_key: str):
+    """The meeting of that key if the share link shows it (a person's link: theirs only)."""
+    delegation = shared_delegation(entity)
+    query = (
+        select(Meeting)
+        .where(Meeting.delegation_id == delegation.id, Meeting.key == meeting_key)
+        .options(
+            selectinload(Meeting.venue),
+            selectinload(Meeting.room),
+            selectinload(Meeting.attendances).selectinload(Attendance.person),
+            selectinload(Meeting.organization_links).selectinload(MeetingOrganization.organization),
+        )
+    )
+    meeting = session.scalar(query)
+    person = shared_person(entity)
+    if meeting is None or (
+        person is not None and all(a.person_id != person.id for a in meeting.attendances)
+    ):
+        return None
+    return meeting
+
+
+def meeting_calendar(
+    meeting: Meeting, entity: Delegation | Person, settings: FeedSettings
+) -> bytes:
+    """One meeting as a calendar of its own: the same VEVENT (UID, SEQUENCE) as in the feed."""
+    return build_feed(
+        shared_delegation(entity),
+        [meeting],
+        share_entity=entity,
+        settings=settings,
+        name=meeting.title,
+    )
