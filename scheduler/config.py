@@ -15,6 +15,11 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Travel-time estimate from coordinates where no travel_times entry exists (see conflicts).
     TRAVEL_ESTIMATE_ENABLED = True
+    # The site's public address, e.g. https://scheduler.example.org: links inside calendar
+    # feeds use it, so every worker and proxy writes the same bytes. Unset: the request's host.
+    PUBLIC_BASE_URL = None
+    # Right-hand side of every calendar UID. Set once, never change: subscribers key on it.
+    CALENDAR_UID_DOMAIN = None
 
 
 def from_environment() -> dict:
@@ -22,8 +27,9 @@ def from_environment() -> dict:
     settings = {}
     if os.environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
-    if os.environ.get("SECRET_KEY"):
-        settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "CALENDAR_UID_DOMAIN"):
+        if os.environ.get(name):
+            settings[name] = os.environ[name]
     return settings
 
 

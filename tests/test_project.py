@@ -82,3 +82,13 @@ def test_wsgi_entry_point_refuses_to_start_without_a_secret_key(tmp_path):
 )
 def test_database_urls_from_hosting_providers_use_psycopg_3(given, expected):
     assert normalise_database_url(given) == expected
+
+
+def test_feed_settings_come_from_the_environment(monkeypatch):
+    from scheduler.config import from_environment
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://scheduler.example.org")
+    monkeypatch.setenv("CALENDAR_UID_DOMAIN", "scheduler.example.org")
+    settings = from_environment()
+    assert settings["PUBLIC_BASE_URL"] == "https://scheduler.example.org"
+    assert settings["CALENDAR_UID_DOMAIN"] == "scheduler.example.org"
