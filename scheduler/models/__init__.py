@@ -10,6 +10,7 @@ from scheduler.models.meeting import (
     Meeting,
     MeetingOrganization,
 )
+from scheduler.models.review import ConflictAcknowledgement, ConflictOverride
 from scheduler.models.user import User
 from scheduler.models.venue import WEEKDAYS, Room, TravelTime, Venue
 
@@ -22,6 +23,8 @@ __all__ = [
     "PERSON_ROLES",
     "WEEKDAYS",
     "Attendance",
+    "ConflictAcknowledgement",
+    "ConflictOverride",
     "Delegation",
     "Meeting",
     "MeetingOrganization",
