@@ -16,6 +16,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms before 3.3 takes (value, label, render_kw) tuples
+    SelectChoice = None
+
 from scheduler.itinerary.editing import (
     KEY_RE,
     local_to_utc,
@@ -23,6 +28,17 @@ from scheduler.itinerary.editing import (
     utc_to_form,
 )
 from scheduler.itinerary.times import WallClockError, is_valid_zone
+
+
+def choice(value, label: str, **render_kw):
+    """One option of a select, in the form this WTForms version expects."""
+    if SelectChoice is None:
+        return (value, label, render_kw)
+    return SelectChoice(value, label, render_kw)
+
+
+def choices(pairs) -> list:
+    return [choice(value, label) for value, label in pairs]
 
 
 def strip_or_none(value):
@@ -119,12 +135,12 @@ def resolve_local_time(field, offset, zone_name: str) -> datetime | None:
     """
     if field.data is None:
         return None
-    choices = repeated_wall_time_offsets(field.data, zone_name)
-    offset.choices = [("", "Choose which")] + choices if choices else []
+    offered = repeated_wall_time_offsets(field.data, zone_name)
+    offset.choices = [choice("", "Choose which"), *map(_choice, offered)] if offered else []
     try:
-        return local_to_utc(field.data, zone_name, offset.data if choices else None)
+        return local_to_utc(field.data, zone_name, offset.data if offered else None)
     except WallClockError as exc:
-        if choices and not offset.data:
+        if offered and not offset.data:
             field.errors.append(
                 f"{field.data:%Y-%m-%d %H:%M} happens twice in {zone_name} (clocks go back): "
                 "choose which one below."
@@ -134,6 +150,10 @@ def resolve_local_time(field, offset, zone_name: str) -> datetime | None:
         return None
 
 
+def _choice(pair):
+    return choice(*pair)
+
+
 def fill_local_time(field, offset, instant: datetime | None, zone_name: str) -> None:
     """Show a stored instant in the form as wall-clock time in the zone."""
     if instant is None:
@@ -141,5 +161,6 @@ def fill_local_time(field, offset, instant: datetime | None, zone_name: str) -> 
     wall, wall_offset = utc_to_form(instant, zone_name)
     field.data = wall
     if wall_offset:
-        offset.choices = [("", "Choose which"), *repeated_wall_time_offsets(wall, zone_name)]
+        offered = repeated_wall_time_offsets(wall, zone_name)
+        offset.choices = [choice("", "Choose which"), *map(_choice, offered)]
         offset.data = wall_offset

@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from scheduler.models import ATTENDEE_ROLES, MEETING_KINDS, MEETING_STATUSES
 from scheduler.web.delegations.forms import (
+    choices,
     key_field,
     long_text_field,
     offset_field,
@@ -37,8 +38,8 @@ class MeetingForm(FlaskForm):
     key = key_field("Key", required=False)
     title = text_field("Title", required=True)
     native_title = text_field("Title in the delegation's language")
-    kind = SelectField("Kind", choices=[(k, k.capitalize()) for k in MEETING_KINDS])
-    status = SelectField("Status", choices=[(s, s.capitalize()) for s in MEETING_STATUSES])
+    kind = SelectField("Kind", choices=choices((k, k.capitalize()) for k in MEETING_KINDS))
+    status = SelectField("Status", choices=choices((s, s.capitalize()) for s in MEETING_STATUSES))
     start = DateTimeLocalField(
         "Starts", validators=[InputRequired("When does it start?")], format="%Y-%m-%dT%H:%M"
     )
@@ -83,12 +84,14 @@ def meeting_form_class(people):
     class Form(MeetingForm):
         pass
 
-    choices = [(NOT_ATTENDING, "Not attending")] + [(r, r.capitalize()) for r in ATTENDEE_ROLES]
+    roles = choices(
+        [(NOT_ATTENDING, "Not attending")] + [(r, r.capitalize()) for r in ATTENDEE_ROLES]
+    )
     for person in people:
         label = person.display_name + (f", {person.title}" if person.title else "")
         setattr(
             Form,
             f"attendee_{person.id}",
-            SelectField(label, choices=choices, default=NOT_ATTENDING),
+            SelectField(label, choices=roles, default=NOT_ATTENDING),
         )
     return Form

@@ -41,7 +41,13 @@ from scheduler.models import (
     Person,
     Venue,
 )
-from scheduler.web.delegations.forms import AcknowledgeForm, fill_local_time, resolve_local_time
+from scheduler.web.delegations.forms import (
+    AcknowledgeForm,
+    choice,
+    choices,
+    fill_local_time,
+    resolve_local_time,
+)
 from scheduler.web.delegations.views import delegation_or_404, estimate_travel, user_id
 from scheduler.web.meetings import bp
 from scheduler.web.meetings.forms import NOT_ATTENDING, meeting_form_class
@@ -104,19 +110,19 @@ class MeetingPage:
 
     def _set_choices(self) -> None:
         form, home = self.form, self.delegation.timezone
-        form.venue_id.choices = [(0, "No venue", {"data-zone": home})] + [
-            (v.id, v.name, {"data-zone": v.timezone}) for v in self.venues
+        form.venue_id.choices = [choice(0, "No venue", **{"data-zone": home})] + [
+            choice(v.id, v.name, **{"data-zone": v.timezone}) for v in self.venues
         ]
-        form.room_id.choices = [(0, "No room", {})] + [
-            (
+        form.room_id.choices = [choice(0, "No room")] + [
+            choice(
                 r.id,
                 f"{v.name}: {r.name}" + (f" ({r.capacity} seats)" if r.capacity else ""),
-                {"data-venue": str(v.id)},
+                **{"data-venue": str(v.id)},
             )
             for v in self.venues
             for r in v.rooms
         ]
-        form.organizations.choices = [(o.id, o.name) for o in self.organizations]
+        form.organizations.choices = choices((o.id, o.name) for o in self.organizations)
 
     def _fill(self, meeting: Meeting | None) -> None:
         form = self.form
@@ -211,6 +217,7 @@ class MeetingPage:
         self.stale = _meeting_or_404(self.delegation, self.meeting.key)
         self.meeting = self.stale
         self.form.version.data = self.stale.version
+        self.form.version.raw_data = [str(self.stale.version)]  # rendered in place of the posted one
         self.form.confirm_conflicts.data = False
 
     def render(self, status: int = 200):

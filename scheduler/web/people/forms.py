@@ -10,6 +10,7 @@ from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 
 from scheduler.models import PERSON_ROLES
 from scheduler.web.delegations.forms import (
+    choices,
     key_field,
     long_text_field,
     offset_field,
@@ -65,7 +66,7 @@ class PersonForm(FlaskForm):
     organization_id = SelectField("Organisation", coerce=int, choices=[])
     role = SelectField(
         "Role in the visit",
-        choices=[(r, r.capitalize()) for r in PERSON_ROLES],
+        choices=choices((r, r.capitalize()) for r in PERSON_ROLES),
         default="delegation",
     )
     languages = LanguagesField(

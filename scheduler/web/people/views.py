@@ -10,7 +10,7 @@ from scheduler.extensions import db
 from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.models import Organization, Person
-from scheduler.web.delegations.forms import fill_local_time, resolve_local_time
+from scheduler.web.delegations.forms import choices, fill_local_time, resolve_local_time
 from scheduler.web.delegations.views import (
     delegation_or_404,
     estimate_travel,
@@ -64,7 +64,9 @@ def _person_form(delegation, person: Person | None) -> PersonForm:
         .where(Organization.delegation_id == delegation.id)
         .order_by(Organization.name)
     ).all()
-    form.organization_id.choices = [(0, "— none —")] + [(o.id, o.name) for o in organizations]
+    form.organization_id.choices = choices(
+        [(0, "— none —")] + [(o.id, o.name) for o in organizations]
+    )
     if person is not None:
         form.key.data = person.key  # keys are identities: fixed once created
     if person is not None and not form.is_submitted():

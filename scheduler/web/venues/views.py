@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import WEEKDAYS, Room, TravelTime, Venue
+from scheduler.web.delegations.forms import choices
 from scheduler.web.delegations.views import delegation_or_404
 from scheduler.web.venues import bp
 from scheduler.web.venues.forms import (
@@ -179,9 +180,9 @@ def edit(key: str, venue_key: str):
 
 def _travel_form(delegation, travel: TravelTime | None) -> TravelTimeForm:
     form = TravelTimeForm(obj=travel)
-    choices = [(v.id, v.name) for v in _venues(delegation)]
-    form.from_venue_id.choices = choices
-    form.to_venue_id.choices = choices
+    options = [(v.id, v.name) for v in _venues(delegation)]
+    form.from_venue_id.choices = choices(options)
+    form.to_venue_id.choices = choices(options)
     return form
 
 
