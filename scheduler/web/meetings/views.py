@@ -217,7 +217,9 @@ class MeetingPage:
         self.stale = _meeting_or_404(self.delegation, self.meeting.key)
         self.meeting = self.stale
         self.form.version.data = self.stale.version
-        self.form.version.raw_data = [str(self.stale.version)]  # rendered in place of the posted one
+        self.form.version.raw_data = [
+            str(self.stale.version)
+        ]  # rendered in place of the posted one
         self.form.confirm_conflicts.data = False
 
     def render(self, status: int = 200):

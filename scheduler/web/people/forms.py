@@ -73,9 +73,13 @@ class PersonForm(FlaskForm):
         "Languages",
         description="Language codes separated by commas, such as ko, en, ja.",
     )
-    available_from = DateTimeLocalField("Available from", validators=[Optional()])
+    available_from = DateTimeLocalField(
+        "Available from", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
     available_from_offset = offset_field("Which 'available from'")
-    available_until = DateTimeLocalField("Available until", validators=[Optional()])
+    available_until = DateTimeLocalField(
+        "Available until", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
     available_until_offset = offset_field("Which 'available until'")
     email = EmailField(
         "Email",

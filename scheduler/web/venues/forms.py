@@ -5,11 +5,26 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FloatField, Form, FormField, HiddenField, IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms import (
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from scheduler.models import WEEKDAYS
-from scheduler.web.delegations.forms import key_field, text_field, valid_key, valid_zone
+from scheduler.web.delegations.forms import (
+    key_field,
+    strip_or_none,
+    text_field,
+    valid_key,
+    valid_zone,
+)
 
 WEEKDAY_NAMES = dict(
     zip(
@@ -46,8 +61,9 @@ class RoomForm(Form):
     """One row of the venue's rooms; a blank row adds nothing."""
 
     room_id = HiddenField()
-    key = text_field("Room key", max_length=64)
-    name = text_field("Room name")
+    # No Optional(): it would stop the chain before the checks below, which know about blank rows.
+    key = StringField("Room key", validators=[Length(max=64)], filters=[strip_or_none])
+    name = StringField("Room name", validators=[Length(max=300)], filters=[strip_or_none])
     capacity = IntegerField(
         "Capacity", validators=[Optional(), NumberRange(min=1, message="At least 1 person.")]
     )
