@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from scheduler.extensions import db
+from scheduler.itinerary.conflicts import check_delegation, conflict_table, has_errors
 from scheduler.itinerary.document import (
     DocumentError,
     dump_document,
@@ -22,7 +23,7 @@ from scheduler.itinerary.document import (
     parse_json,
 )
 from scheduler.itinerary.share_links import share_links_document
-from scheduler.models import User
+from scheduler.models import Delegation, User
 
 DEMO_DOCUMENT = Path(__file__).parent / "demo" / "shonan-ipark-2024.json"
 DEMO_EMAIL = "coordinator@example.org"
@@ -164,12 +165,39 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         current_app.run(host=host, port=port, debug=False, load_dotenv=False)
 
 
+@click.command("check")
+@with_appcontext
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the conflicts as JSON (the spec's).")
+@click.option(
+    "--no-estimate",
+    is_flag=True,
+    help="Use travel_times entries only; no estimate from coordinates where none is given.",
+)
+def check_command(key: str, as_json: bool, no_estimate: bool) -> None:
+    """Check the delegation KEY for conflicts: exit 1 if any is an error, 2 if KEY is unknown."""
+    from flask import current_app
+
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    estimate = current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True) and not no_estimate
+    conflicts = check_delegation(db.session, delegation, estimate_travel=estimate)
+    if as_json:
+        click.echo(json.dumps([c.as_json() for c in conflicts], indent=2, ensure_ascii=False))
+    else:
+        click.echo(conflict_table(conflicts, key))
+    sys.exit(1 if has_errors(conflicts) else 0)
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         import_itinerary_command,
         export_itinerary_command,
         create_user_command,
         share_links_command,
+        check_command,
         quickstart_command,
     ):
         app.cli.add_command(command)

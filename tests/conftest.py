@@ -94,6 +94,8 @@ def app(_schema, database_url):
         _db.session.remove()
         _empty_all_tables()
         _db.session.remove()
+        # Close this app's pooled connections now: psycopg warns when GC closes them later.
+        _db.engine.dispose()
 
 
 @pytest.fixture
