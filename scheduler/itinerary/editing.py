@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -183,10 +184,12 @@ def _assign(meeting: Meeting, changes: MeetingChanges) -> None:
     _set_organizations(meeting, changes.organization_ids)
 
 
-def _flush_or_stale(session: Session, meeting: Meeting) -> None:
-    """Flush; a concurrent UPDATE that got there first becomes a StaleMeetingError."""
+@contextmanager
+def _refused_if_stale(session: Session, meeting: Meeting):
+    """A concurrent UPDATE that got there first (at any flush) becomes a StaleMeetingError."""
     meeting_id = meeting.id
     try:
+        yield
         session.flush()
     except StaleDataError:
         session.rollback()
@@ -218,8 +221,8 @@ def update_meeting(
 ) -> Meeting:
     """Apply the form's values to the meeting the coordinator opened at ``expected_version``."""
     check_version(meeting, expected_version)
-    _assign(meeting, changes)
-    _flush_or_stale(session, meeting)
+    with _refused_if_stale(session, meeting):
+        _assign(meeting, changes)
     return meeting
 
 
@@ -229,6 +232,6 @@ def set_meeting_status(
     """Cancel (``cancelled``) or restore (``tentative``: someone confirms it again) a meeting."""
     check_version(meeting, expected_version)
     if meeting.status != status:
-        meeting.status = status
-        _flush_or_stale(session, meeting)
+        with _refused_if_stale(session, meeting):
+            meeting.status = status
     return meeting
