@@ -35,6 +35,14 @@ class TravelNote:
         return self.gap_minutes < self.leg.minutes
 
 
+@dataclass(frozen=True)
+class ConflictBadge:
+    kind: str
+    severity: str
+    acknowledged: bool
+    messages: tuple[str, ...]
+
+
 @dataclass
 class ProgrammeItem:
     meeting: Meeting
@@ -47,6 +55,25 @@ class ProgrammeItem:
     @property
     def open_conflicts(self) -> list[ReviewedConflict]:
         return [c for c in self.conflicts if c.is_open]
+
+    @property
+    def badges(self) -> list[ConflictBadge]:
+        """One badge per kind of conflict (errors first), with every message it stands for."""
+        grouped: dict[tuple, list[ReviewedConflict]] = {}
+        for reviewed in self.conflicts:
+            c = reviewed.conflict
+            grouped.setdefault((c.severity != "error", c.kind, not reviewed.is_open), []).append(
+                reviewed
+            )
+        return [
+            ConflictBadge(
+                kind,
+                "warning" if not_error else "error",
+                acknowledged,
+                tuple(r.conflict.message for r in items),
+            )
+            for (not_error, kind, acknowledged), items in sorted(grouped.items())
+        ]
 
     @property
     def has_open_error(self) -> bool:

@@ -53,6 +53,10 @@ from scheduler.web.meetings import bp
 from scheduler.web.meetings.forms import NOT_ATTENDING, meeting_form_class
 
 
+# Attendees are listed chair first, then in the form's order within each role.
+ROLE_ORDER = {"chair": 0, "required": 1, "optional": 2, "interpreter": 3}
+
+
 def _meeting_or_404(delegation: Delegation, meeting_key: str) -> Meeting:
     meeting = db.session.scalar(
         select(Meeting)
@@ -197,11 +201,14 @@ class MeetingPage:
             online_url=form.online_url.data,
             agenda=form.agenda.data,
             internal_notes=form.internal_notes.data,
-            attendees=[
-                (int(field.name.removeprefix("attendee_")), field.data)
-                for field in form.attendee_fields()
-                if field.data != NOT_ATTENDING
-            ],
+            attendees=sorted(
+                (
+                    (int(field.name.removeprefix("attendee_")), field.data)
+                    for field in form.attendee_fields()
+                    if field.data != NOT_ATTENDING
+                ),
+                key=lambda attendee: ROLE_ORDER.get(attendee[1], len(ROLE_ORDER)),
+            ),
             organization_ids=list(form.organizations.data or []),
         )
 
