@@ -52,7 +52,6 @@ from scheduler.web.delegations.views import delegation_or_404, estimate_travel, 
 from scheduler.web.meetings import bp
 from scheduler.web.meetings.forms import NOT_ATTENDING, meeting_form_class
 
-
 # Attendees are listed chair first, then in the form's order within each role.
 ROLE_ORDER = {"chair": 0, "required": 1, "optional": 2, "interpreter": 3}
 
