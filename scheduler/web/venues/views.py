@@ -80,6 +80,8 @@ def _venue_form(delegation, venue: Venue | None) -> VenueForm:
         else:
             for day in WEEKDAYS:
                 form[f"hours_{day}"].data = format_hours((venue.opening_hours or {}).get(day))
+            while form.rooms.entries:  # filled from venue.rooms by obj=; refill with their ids
+                form.rooms.pop_entry()
             for room in venue.rooms:
                 form.rooms.append_entry(
                     {
