@@ -124,7 +124,7 @@ def index():
     )
     counts = _meeting_counts()
     open_conflicts = {}
-    for delegation in upcoming:
+    for delegation in delegations:
         reviewed = reviewed_conflicts(delegation)
         open_conflicts[delegation.id] = (
             sum(1 for r in reviewed if r.is_open and r.conflict.severity == "error"),
