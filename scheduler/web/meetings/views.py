@@ -8,6 +8,7 @@ from datetime import datetime, time
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -106,7 +107,7 @@ class MeetingPage:
         self.form = meeting_form_class(self.people)()
         self._set_choices()
         if not self.form.is_submitted():
-            self._fill(filled_from)
+            self.fill_from(filled_from)
         self.conflicts = []
         self.needs_confirmation = False
         self.stale: Meeting | None = None
@@ -127,7 +128,7 @@ class MeetingPage:
         ]
         form.organizations.choices = choices((o.id, o.name) for o in self.organizations)
 
-    def _fill(self, meeting: Meeting | None) -> None:
+    def fill_from(self, meeting: Meeting | None) -> None:
         form = self.form
         if meeting is None:
             form.kind.data, form.status.data = "meeting", "confirmed"
@@ -339,6 +340,12 @@ def _save(page: MeetingPage, changes: MeetingChanges):
     except (StaleMeetingError, StaleDataError):
         page.show_stale()
         return page.render(409)
+    except IntegrityError:
+        if page.meeting is not None:
+            raise
+        db.session.rollback()  # another coordinator created a meeting with this key just now
+        form.key.errors.append(f"Another meeting has the key '{key}' now: save again.")
+        return page.render(409)
     warnings = len(conflicts) - len(errors)
     message = "Meeting saved"
     if errors:
@@ -420,7 +427,7 @@ def restore(key: str, meeting_key: str):
     meeting = _meeting_or_404(delegation, meeting_key)
     page = MeetingPage(delegation, meeting, None)
     form = page.form
-    page._fill(meeting)
+    page.fill_from(meeting)
     form.status.data = "tentative"
     changes = MeetingChanges(
         title=meeting.title,
