@@ -27,6 +27,15 @@ PAGES = [
 ]
 POSTS = [
     "/delegations/new",
+    "/delegations/import",
+    f"{BASE}/edit",
+    f"{BASE}/people/new",
+    f"{BASE}/people/lim/edit",
+    f"{BASE}/organizations/new",
+    f"{BASE}/venues/new",
+    f"{BASE}/venues/ipark/edit",
+    f"{BASE}/travel-times/new",
+    f"{BASE}/meetings/new",
     f"{BASE}/conflicts/acknowledge",
     f"{BASE}/meetings/talk",
     f"{BASE}/meetings/talk/cancel",
