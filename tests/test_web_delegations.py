@@ -203,6 +203,10 @@ def test_the_person_programme_lists_only_their_meetings(client, login, load_docu
     assert "Programme of KIM Soo-jin" in page
     assert "Morning briefing" in page
     assert "Lab tour" not in page
+    # LIM's travel problem is on a meeting KIM attends, but it is not KIM's to solve.
+    assert "Not enough travel time" not in page
+    assert "no open conflicts" in page
+    assert "Not enough travel time" in text(client.get(f"{BASE}/people/lim"))
 
 
 def test_the_conflicts_page_groups_by_kind_and_links_the_meetings(client, login, load_document):

@@ -154,7 +154,11 @@ def programme(key: str, person_key: str):
     reviewed = reviewed_conflicts(delegation)
     mine = build_programme(delegation, reviewed, person=person, estimate_travel=estimate_travel())
     keys = {item.meeting.key for day in mine.days for item in day.items}
-    involved = [r for r in reviewed if keys & set(r.conflict.meetings)]
+    involved = [
+        r
+        for r in reviewed
+        if keys & set(r.conflict.meetings) and r.conflict.person in (None, person.key)
+    ]
     return render_template(
         "delegations/programme.html",
         delegation=delegation,
