@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.itinerary.conflicts import ProposedMeeting
 from scheduler.itinerary.editing import MeetingChanges
 from scheduler.models import ConflictAcknowledgement, ConflictOverride, Delegation, Meeting
 
@@ -159,8 +160,6 @@ def errors_signature(errors: Iterable) -> str:
 
 def proposal_for(delegation_id: int, meeting_id: int | None, key: str, changes: MeetingChanges):
     """The meeting as the form would save it, for ``check_proposed_meeting``."""
-    from scheduler.itinerary.conflicts import ProposedMeeting
-
     return ProposedMeeting(
         delegation_id=delegation_id,
         meeting_id=meeting_id,

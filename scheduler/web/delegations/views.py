@@ -212,7 +212,6 @@ def conflicts(key: str):
         groups=groups,
         meetings=meetings,
         total=len(reviewed),
-        ack_form=AcknowledgeForm(),
     )
 
 

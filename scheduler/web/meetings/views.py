@@ -43,7 +43,6 @@ from scheduler.models import (
     Venue,
 )
 from scheduler.web.delegations.forms import (
-    AcknowledgeForm,
     choice,
     choices,
     fill_local_time,
@@ -267,7 +266,6 @@ class MeetingPage:
                 others=others,
                 overrides=overrides,
                 stale=stale,
-                ack_form=AcknowledgeForm(),
                 home_zone=self.delegation.timezone,
             ),
             status,
