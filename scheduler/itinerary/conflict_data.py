@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from scheduler.models import Attendance, Delegation, Meeting, Person, Room, TravelTime, Venue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonInfo:
     id: int
     key: str
@@ -28,7 +28,7 @@ class PersonInfo:
     available_until: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VenueInfo:
     id: int
     key: str
@@ -40,7 +40,7 @@ class VenueInfo:
     opening_hours: Mapping[str, list] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RoomInfo:
     id: int
     key: str
@@ -49,7 +49,7 @@ class RoomInfo:
     capacity: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TravelEntry:
     from_venue_id: int
     to_venue_id: int
@@ -57,7 +57,7 @@ class TravelEntry:
     mode: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MeetingInfo:
     id: int | None
     key: str
@@ -70,7 +70,7 @@ class MeetingInfo:
     attendees: tuple[tuple[int, str], ...] = ()  # (person id, attendee role)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DelegationSnapshot:
     key: str
     timezone: str

@@ -11,6 +11,7 @@ from scheduler.models.meeting import (
     Meeting,
     MeetingOrganization,
 )
+from scheduler.models.review import ConflictAcknowledgement, ConflictOverride
 from scheduler.models.user import User
 from scheduler.models.venue import WEEKDAYS, Room, TravelTime, Venue
 
@@ -24,6 +25,9 @@ __all__ = [
     "WEEKDAYS",
     "Attendance",
     "CalendarFeedValidator",
+
+    "ConflictAcknowledgement",
+    "ConflictOverride",
     "Delegation",
     "Meeting",
     "MeetingOrganization",

@@ -1,16 +1,293 @@
-"""Routes of the delegations area."""
+"""Delegations: the list, the delegation form, the programme, conflicts, import and export."""
 
-from flask import render_template
-from flask_login import login_required
-from sqlalchemy import select
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import case, func, select
 
 from scheduler.extensions import db
-from scheduler.models import Delegation
+from scheduler.itinerary.conflicts import check_delegation
+from scheduler.itinerary.document import (
+    DocumentError,
+    dump_document,
+    export_itinerary,
+    import_itinerary,
+    parse_json,
+)
+from scheduler.itinerary.programme import build_programme, load_programme_delegation
+from scheduler.itinerary.review import (
+    acknowledge_warning,
+    conflict_identity,
+    current_acknowledgements,
+    meeting_versions,
+    parse_conflict_token,
+    review_conflicts,
+)
+from scheduler.itinerary.share_links import new_share_credentials
+from scheduler.itinerary.times import utcnow
+from scheduler.models import Delegation, Meeting
 from scheduler.web.delegations import bp
+from scheduler.web.delegations.forms import AcknowledgeForm, DelegationForm, ImportForm
+
+CONFLICT_KINDS = (
+    ("person_double_booked", "Person double-booked"),
+    ("room_double_booked", "Room double-booked"),
+    ("travel_time", "Not enough travel time"),
+    ("outside_availability", "Outside a person's availability"),
+    ("outside_opening_hours", "Outside the venue's opening hours"),
+    ("outside_visit_dates", "Outside the visit dates"),
+    ("over_capacity", "Room over capacity"),
+    ("language_gap", "No shared language"),
+)
+CONFLICT_KIND_LABELS = dict(CONFLICT_KINDS)
+
+
+@bp.app_template_global()
+def zone_names() -> list[str]:
+    """IANA zone names for the time-zone fields' suggestions (from tzdata, no network)."""
+    return _zone_names()
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+@bp.app_template_filter("conflict_kind")
+def conflict_kind_label(kind: str) -> str:
+    return CONFLICT_KIND_LABELS.get(kind, kind.replace("_", " "))
+
+
+# --------------------------------------------------------------------------- shared by the areas
+
+
+def delegation_or_404(key: str) -> Delegation:
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        abort(404)
+    return delegation
+
+
+def loaded_delegation_or_404(key: str) -> Delegation:
+    """The delegation with everything a programme page reads, in a fixed number of queries."""
+    delegation = load_programme_delegation(db.session, key)
+    if delegation is None:
+        abort(404)
+    return delegation
+
+
+def estimate_travel() -> bool:
+    return bool(current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True))
+
+
+def reviewed_conflicts(delegation: Delegation):
+    """Every conflict of the delegation with the acknowledgements that still hold."""
+    conflicts = check_delegation(db.session, delegation, estimate_travel=estimate_travel())
+    versions = meeting_versions(delegation.meetings)
+    acks = current_acknowledgements(db.session, delegation.id, versions)
+    return review_conflicts(conflicts, acks)
+
+
+def user_id() -> int | None:
+    return current_user.get_id() and int(current_user.get_id())
+
+
+# --------------------------------------------------------------------------- list
+
+
+def _meeting_counts() -> dict[int, tuple[int, int]]:
+    rows = db.session.execute(
+        select(
+            Meeting.delegation_id,
+            func.count(),
+            func.sum(case((Meeting.status == "cancelled", 1), else_=0)),
+        ).group_by(Meeting.delegation_id)
+    )
+    return {d: (total, cancelled or 0) for d, total, cancelled in rows}
 
 
 @bp.route("/delegations")
 @login_required
 def index():
-    delegations = db.session.scalars(select(Delegation).order_by(Delegation.start_date)).all()
-    return render_template("delegations/index.html", delegations=delegations)
+    """Upcoming and current visits first (soonest first), then past ones (latest first)."""
+    today = date.today()
+    delegations = db.session.scalars(select(Delegation)).all()
+    upcoming = sorted((d for d in delegations if d.end_date >= today), key=lambda d: d.start_date)
+    past = sorted(
+        (d for d in delegations if d.end_date < today), key=lambda d: d.start_date, reverse=True
+    )
+    counts = _meeting_counts()
+    open_conflicts = {}
+    for delegation in delegations:
+        reviewed = reviewed_conflicts(delegation)
+        open_conflicts[delegation.id] = (
+            sum(1 for r in reviewed if r.is_open and r.conflict.severity == "error"),
+            sum(1 for r in reviewed if r.is_open and r.conflict.severity == "warning"),
+        )
+    return render_template(
+        "delegations/index.html",
+        upcoming=upcoming,
+        past=past,
+        counts=counts,
+        open_conflicts=open_conflicts,
+        today=today,
+    )
+
+
+# --------------------------------------------------------------------------- delegation form
+
+
+def _key_taken(key: str) -> bool:
+    return db.session.scalar(select(Delegation.id).where(Delegation.key == key)) is not None
+
+
+@bp.route("/delegations/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = DelegationForm()
+    if form.validate_on_submit():
+        if _key_taken(form.key.data):
+            form.key.errors.append(f"Another delegation already uses the key '{form.key.data}'.")
+        else:
+            delegation = Delegation(**new_share_credentials())
+            form.populate_obj(delegation)
+            db.session.add(delegation)
+            db.session.commit()
+            flash(f"Delegation '{delegation.name}' created: add its venues and people.", "info")
+            return redirect(url_for("delegations.programme", key=delegation.key))
+    return render_template("delegations/form.html", form=form, delegation=None)
+
+
+@bp.route("/delegations/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit(key: str):
+    delegation = delegation_or_404(key)
+    form = DelegationForm(obj=delegation)
+    form.key.data = delegation.key  # keys are identities: fixed once created
+    if form.validate_on_submit():
+        form.key.data = delegation.key
+        form.populate_obj(delegation)
+        db.session.commit()
+        flash("Delegation saved.", "info")
+        return redirect(url_for("delegations.programme", key=delegation.key))
+    return render_template("delegations/form.html", form=form, delegation=delegation)
+
+
+# --------------------------------------------------------------------------- programme, conflicts
+
+
+@bp.route("/delegations/<key>")
+@login_required
+def programme(key: str):
+    delegation = loaded_delegation_or_404(key)
+    reviewed = reviewed_conflicts(delegation)
+    return render_template(
+        "delegations/programme.html",
+        delegation=delegation,
+        programme=build_programme(delegation, reviewed, estimate_travel=estimate_travel()),
+        errors=sum(1 for r in reviewed if r.conflict.severity == "error"),
+        open_warnings=sum(1 for r in reviewed if r.is_open and r.conflict.severity == "warning"),
+    )
+
+
+@bp.route("/delegations/<key>/conflicts")
+@login_required
+def conflicts(key: str):
+    delegation = loaded_delegation_or_404(key)
+    reviewed = reviewed_conflicts(delegation)
+    groups = []
+    for kind, label in CONFLICT_KINDS:
+        items = [r for r in reviewed if r.conflict.kind == kind]
+        if items:
+            groups.append((kind, label, items))
+    meetings = {m.key: m for m in delegation.meetings}
+    return render_template(
+        "delegations/conflicts.html",
+        delegation=delegation,
+        groups=groups,
+        meetings=meetings,
+        total=len(reviewed),
+    )
+
+
+@bp.post("/delegations/<key>/conflicts/acknowledge")
+@login_required
+def acknowledge(key: str):
+    delegation = loaded_delegation_or_404(key)
+    form = AcknowledgeForm()
+    back = url_for("delegations.conflicts", key=key)
+    if form.next.data and form.next.data.startswith(f"/delegations/{key}/"):
+        back = form.next.data  # back to the meeting the warning was acknowledged from
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"Warning not acknowledged: {error}", "error")
+        return redirect(back)
+    wanted = parse_conflict_token(form.conflict.data)
+    reviewed = reviewed_conflicts(delegation)
+    match = next((r for r in reviewed if conflict_identity(r.conflict) == wanted), None)
+    if match is None:
+        flash("That conflict no longer exists: the programme changed since the page was shown.")
+        return redirect(back)
+    if match.conflict.severity != "warning":
+        flash("Errors cannot be acknowledged: fix them, or save the meeting anyway.", "error")
+        return redirect(back)
+    acknowledge_warning(
+        db.session,
+        delegation,
+        match.conflict,
+        user_id=user_id(),
+        reason=form.reason.data,
+        versions=meeting_versions(delegation.meetings),
+    )
+    db.session.commit()
+    flash("Warning acknowledged. It comes back if one of its meetings changes.", "info")
+    return redirect(back)
+
+
+# --------------------------------------------------------------------------- import, export
+
+
+@bp.route("/delegations/import", methods=["GET", "POST"])
+@login_required
+def import_document():
+    form = ImportForm()
+    problems = []
+    if form.validate_on_submit():
+        data = form.document.data.read()
+        try:
+            result = import_itinerary(db.session, parse_json(data), prune=form.prune.data)
+            db.session.commit()
+        except DocumentError as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            verb = "Imported" if result.created else "Updated"
+            details = ", ".join(f"{n} {name}" for name, n in sorted(result.added.items()))
+            message = f"{verb} delegation '{result.delegation_key}'"
+            if details:
+                message += f" (added {details})"
+            if result.cancelled:
+                message += f"; {result.cancelled} meeting(s) no longer listed were cancelled"
+            flash(message + ".", "info")
+            return redirect(url_for("delegations.programme", key=result.delegation_key))
+    return render_template("delegations/import.html", form=form, problems=problems)
+
+
+@bp.route("/delegations/<key>/export.json")
+@login_required
+def export_document(key: str):
+    document = export_itinerary(db.session, key)
+    if document is None:
+        abort(404)
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(
+        dump_document(document),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{key}-{stamp}.json"'},
+    )

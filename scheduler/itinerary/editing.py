@@ -1,0 +1,237 @@
+"""Editing meetings from the coordinators' forms: created, saved, cancelled, restored.
+
+No Flask in here: the views turn form input into a ``MeetingChanges`` and call these, and tests
+call them directly. Meetings are never deleted. Every save checks the version the coordinator
+saw, so an edit made on a stale copy is refused instead of silently overwriting someone's work.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from scheduler.itinerary.times import (
+    WallClockError,
+    is_ambiguous,
+    parse_document_datetime,
+    to_local,
+    zone,
+)
+from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization
+
+KEY_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+KEY_MAX = 64
+
+
+class StaleMeetingError(Exception):
+    """The meeting changed after the coordinator opened it; ``meeting`` is the current state."""
+
+    def __init__(self, meeting_id: int):
+        self.meeting_id = meeting_id
+        super().__init__("this meeting was changed by someone else after you opened it")
+
+
+# --------------------------------------------------------------------------- local times
+
+
+def offset_text(offset) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def repeated_wall_time_offsets(wall: datetime, zone_name: str) -> list[tuple[str, str]]:
+    """For a wall-clock time the zone repeats: (offset, label) of each occurrence, first first."""
+    tz = zone(zone_name)
+    if not is_ambiguous(wall, tz):
+        return []
+    choices = []
+    for fold, which in ((0, "first"), (1, "second")):
+        aware = wall.replace(tzinfo=tz, fold=fold)
+        offset = offset_text(aware.utcoffset())
+        label = f"{wall:%H:%M} {aware.tzname()} (UTC{offset}), the {which} time"
+        choices.append((offset, label))
+    return choices
+
+
+def local_to_utc(wall: datetime, zone_name: str, offset: str | None = None) -> datetime:
+    """A wall-clock time entered in a form (naive), in the zone, as a UTC instant.
+
+    Raises WallClockError for a skipped time, or a repeated one without an offset saying which.
+    """
+    text = wall.replace(tzinfo=None, second=0, microsecond=0).isoformat(timespec="minutes")
+    if offset:
+        valid = dict(repeated_wall_time_offsets(wall, zone_name))
+        if valid and offset not in valid:
+            raise WallClockError(
+                f"{offset} is not an offset of {wall:%Y-%m-%d %H:%M} in {zone_name}"
+            )
+        if valid:
+            text += offset  # an offset left over from an earlier answer is ignored otherwise
+    return parse_document_datetime(text, zone_name)
+
+
+def utc_to_form(instant: datetime, zone_name: str) -> tuple[datetime, str | None]:
+    """The naive wall time a form shows for an instant, and the offset where the time repeats."""
+    local = to_local(instant, zone_name)
+    wall = local.replace(tzinfo=None)
+    return wall, offset_text(local.utcoffset()) if is_ambiguous(wall, local.tzinfo) else None
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def slugify(text: str) -> str:
+    """A key made from a title: lowercase ASCII words joined by single '-'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:48].strip("-") or "meeting"
+
+
+def unused_meeting_key(session: Session, delegation_id: int, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... whichever the delegation does not use yet."""
+    base = base[: KEY_MAX - 4].strip("-")
+    taken = set(
+        session.scalars(
+            select(Meeting.key).where(
+                Meeting.delegation_id == delegation_id, Meeting.key.like(f"{base}%")
+            )
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+# --------------------------------------------------------------------------- saving
+
+
+@dataclass
+class MeetingChanges:
+    """A meeting as the edit form says it should be; times already UTC instants."""
+
+    title: str
+    kind: str
+    status: str
+    start: datetime
+    end: datetime
+    venue_id: int | None = None
+    room_id: int | None = None
+    native_title: str | None = None
+    online_url: str | None = None
+    agenda: str | None = None
+    internal_notes: str | None = None
+    attendees: list[tuple[int, str]] = field(default_factory=list)  # (person id, role)
+    organization_ids: list[int] = field(default_factory=list)
+
+
+def _set_attendees(meeting: Meeting, attendees: list[tuple[int, str]]) -> None:
+    """Keep the rows of people who stay (one row per person and meeting), add and drop the rest."""
+    existing = {a.person_id: a for a in meeting.attendances}
+    wanted = []
+    for position, (person_id, role) in enumerate(attendees):
+        row = existing.pop(person_id, None) or Attendance(person_id=person_id)
+        if row.role != role:
+            row.role = role
+        if row.position != position:
+            row.position = position
+        wanted.append(row)
+    meeting.attendances = wanted
+
+
+def _set_organizations(meeting: Meeting, organization_ids: list[int]) -> None:
+    existing = {link.organization_id: link for link in meeting.organization_links}
+    wanted = []
+    for position, organization_id in enumerate(organization_ids):
+        link = existing.pop(organization_id, None) or MeetingOrganization(
+            organization_id=organization_id
+        )
+        if link.position != position:
+            link.position = position
+        wanted.append(link)
+    meeting.organization_links = wanted
+
+
+def _assign(meeting: Meeting, changes: MeetingChanges) -> None:
+    for name in (
+        "title",
+        "native_title",
+        "kind",
+        "status",
+        "start",
+        "end",
+        "venue_id",
+        "room_id",
+        "online_url",
+        "agenda",
+        "internal_notes",
+    ):
+        value = getattr(changes, name)
+        if getattr(meeting, name) != value:
+            setattr(meeting, name, value)
+    _set_attendees(meeting, changes.attendees)
+    _set_organizations(meeting, changes.organization_ids)
+
+
+@contextmanager
+def _refused_if_stale(session: Session, meeting: Meeting):
+    """A concurrent UPDATE that got there first (at any flush) becomes a StaleMeetingError."""
+    meeting_id = meeting.id
+    try:
+        yield
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise StaleMeetingError(meeting_id) from None
+
+
+def check_version(meeting: Meeting, expected_version: int | None) -> None:
+    """Refuse a change made on a copy of another version (or on no known version at all)."""
+    if meeting.version != expected_version:
+        raise StaleMeetingError(meeting.id)
+
+
+def create_meeting(
+    session: Session, delegation: Delegation, changes: MeetingChanges, key: str | None = None
+) -> Meeting:
+    """A new meeting of the delegation; its key from the title when none is given."""
+    meeting = Meeting(
+        delegation_id=delegation.id,
+        key=key or unused_meeting_key(session, delegation.id, slugify(changes.title)),
+    )
+    session.add(meeting)
+    _assign(meeting, changes)
+    session.flush()
+    return meeting
+
+
+def update_meeting(
+    session: Session, meeting: Meeting, changes: MeetingChanges, *, expected_version: int | None
+) -> Meeting:
+    """Apply the form's values to the meeting the coordinator opened at ``expected_version``."""
+    check_version(meeting, expected_version)
+    with _refused_if_stale(session, meeting):
+        _assign(meeting, changes)
+    return meeting
+
+
+def set_meeting_status(
+    session: Session, meeting: Meeting, status: str, *, expected_version: int | None
+) -> Meeting:
+    """Cancel (``cancelled``) or restore (``tentative``: someone confirms it again) a meeting."""
+    check_version(meeting, expected_version)
+    if meeting.status != status:
+        with _refused_if_stale(session, meeting):
+            meeting.status = status
+    return meeting

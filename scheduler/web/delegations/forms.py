@@ -1,0 +1,166 @@
+"""Forms of the delegations area, and the field helpers every area's forms share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms before 3.3 takes (value, label, render_kw) tuples
+    SelectChoice = None
+
+from scheduler.itinerary.editing import (
+    KEY_RE,
+    local_to_utc,
+    repeated_wall_time_offsets,
+    utc_to_form,
+)
+from scheduler.itinerary.times import WallClockError, is_valid_zone
+
+
+def choice(value, label: str, **render_kw):
+    """One option of a select, in the form this WTForms version expects."""
+    if SelectChoice is None:
+        return (value, label, render_kw)
+    return SelectChoice(value, label, render_kw)
+
+
+def choices(pairs) -> list:
+    return [choice(value, label) for value, label in pairs]
+
+
+def strip_or_none(value):
+    """Blank text is no value: stored as NULL, left out of the export."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def valid_key(_form, field) -> None:
+    if field.data and not KEY_RE.match(field.data):
+        raise ValidationError(
+            "Use lowercase letters, digits and single hyphens, such as 'shonan-ipark'."
+        )
+
+
+def valid_zone(_form, field) -> None:
+    if field.data and not is_valid_zone(field.data):
+        raise ValidationError(f"'{field.data}' is not an IANA time zone (such as Asia/Seoul).")
+
+
+def key_field(label: str = "Key", required: bool = True) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired() if required else Optional(), Length(max=64), valid_key],
+        filters=[strip_or_none],
+        description="Short identifier used in documents and links; cannot be changed later.",
+    )
+
+
+def text_field(label: str, required: bool = False, max_length: int = 300, **kwargs) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired() if required else Optional(), Length(max=max_length)],
+        filters=[strip_or_none],
+        **kwargs,
+    )
+
+
+def long_text_field(label: str, **kwargs) -> TextAreaField:
+    return TextAreaField(
+        label, validators=[Optional(), Length(max=20000)], filters=[strip_or_none], **kwargs
+    )
+
+
+class DelegationForm(FlaskForm):
+    key = key_field()
+    name = text_field("Name", required=True)
+    native_name = text_field("Name in the delegation's language")
+    host = text_field("Host")
+    timezone = StringField(
+        "Time zone",
+        validators=[DataRequired(), Length(max=64), valid_zone],
+        filters=[strip_or_none],
+        description="IANA name, such as Asia/Tokyo: meetings without a venue use it.",
+    )
+    start_date = DateField("First day", validators=[InputRequired()])
+    end_date = DateField("Last day", validators=[InputRequired()])
+    description = long_text_field("Description")
+
+    def validate_end_date(self, field) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError("The last day cannot be before the first day.")
+
+
+class ImportForm(FlaskForm):
+    document = FileField(
+        "Itinerary document (JSON)",
+        validators=[FileRequired("Choose a delegation-itinerary/1 JSON file.")],
+    )
+    prune = BooleanField("Cancel meetings that the document no longer lists")
+
+
+class AcknowledgeForm(FlaskForm):
+    conflict = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
+    reason = TextAreaField(
+        "Why this warning is acceptable",
+        validators=[DataRequired("Say why the warning is acceptable."), Length(max=2000)],
+        filters=[strip_or_none],
+    )
+
+
+def offset_field(label: str) -> SelectField:
+    """Which of the two occurrences of a repeated wall-clock time; shown only when needed."""
+    return SelectField(label, choices=[], validate_choice=False, filters=[strip_or_none])
+
+
+def resolve_local_time(field, offset, zone_name: str) -> datetime | None:
+    """The UTC instant of a datetime-local field in the zone, or None with the field's error set.
+
+    A repeated wall time (clocks fall back) fills ``offset.choices`` so the form can ask which.
+    """
+    if field.data is None:
+        return None
+    offered = repeated_wall_time_offsets(field.data, zone_name)
+    offset.choices = [choice("", "Choose which"), *map(_choice, offered)] if offered else []
+    try:
+        return local_to_utc(field.data, zone_name, offset.data if offered else None)
+    except WallClockError as exc:
+        if offered and not offset.data:
+            field.errors.append(
+                f"{field.data:%Y-%m-%d %H:%M} happens twice in {zone_name} (clocks go back): "
+                "choose which one below."
+            )
+        else:
+            field.errors.append(f"{exc}.")
+        return None
+
+
+def _choice(pair):
+    return choice(*pair)
+
+
+def fill_local_time(field, offset, instant: datetime | None, zone_name: str) -> None:
+    """Show a stored instant in the form as wall-clock time in the zone."""
+    if instant is None:
+        return
+    wall, wall_offset = utc_to_form(instant, zone_name)
+    field.data = wall
+    if wall_offset:
+        offered = repeated_wall_time_offsets(wall, zone_name)
+        offset.choices = [choice("", "Choose which"), *map(_choice, offered)]
+        offset.data = wall_offset
