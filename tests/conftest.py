@@ -125,12 +125,25 @@ TEST_EMAIL = "coordinator@example.org"
 TEST_PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(scope="session")
+def _test_password_hash() -> str:
+    """A real hash, of a cheap method: scrypt at 0.2 s a sign-in would dominate the suite.
+
+    The production method is exercised by the create-user tests.
+    """
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000")
+
+
 @pytest.fixture
-def user(app):
-    from scheduler.cli import create_user
+def user(app, _test_password_hash):
+    from scheduler.models import User
 
     with app.app_context():
-        account = create_user(TEST_EMAIL, TEST_PASSWORD)
+        account = User(email=TEST_EMAIL, password_hash=_test_password_hash)
+        _db.session.add(account)
+        _db.session.commit()
         return account.id
 
 
