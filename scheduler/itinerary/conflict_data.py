@@ -171,7 +171,10 @@ def load_snapshot(session: Session, delegation: Delegation) -> DelegationSnapsho
     ).all()
     travel = session.execute(select(*_TRAVEL_COLUMNS).where(TravelTime.delegation_id == did)).all()
     active = and_(Meeting.delegation_id == did, Meeting.status != "cancelled")
-    meeting_rows = session.execute(select(*_MEETING_COLUMNS).where(active)).all()
+    # In time order: the rules then walk memory mostly in the order it was filled.
+    meeting_rows = session.execute(
+        select(*_MEETING_COLUMNS).where(active).order_by(Meeting.start, Meeting.end)
+    ).all()
     attendees: dict[int, list[tuple[int, str]]] = {}
     for meeting_id, person_id, role in session.execute(
         select(Attendance.meeting_id, Attendance.person_id, Attendance.role)

@@ -300,22 +300,32 @@ class _Engine:
 
     def run(self) -> list[Conflict]:
         people = self.snap.people
-        by_person: dict[int, list[int]] = {pid: [] for pid in people}
+        starts, ends, venue_ids = self.starts, self.ends, self.venue_ids
+        # Per person, in time order: their meetings' ranks, starts, ends and venues, kept
+        # side by side so that each person's sweep reads only their own short lists.
+        by_person: dict[int, tuple[list, list, list, list]] = {
+            pid: ([], [], [], []) for pid in people
+        }
         by_room: dict[int, list[int]] = {}
         # Each meeting's attendees once, known people only, first role listed wins.
         self.attendees: list[dict[int, str]] = []
         for rank, meeting in enumerate(self.meetings):
             present: dict[int, str] = {}
             for person_id, role in meeting.attendees:
-                if person_id not in present and person_id in people:
-                    present[person_id] = role
-                    by_person[person_id].append(rank)
+                if person_id not in present:
+                    lists = by_person.get(person_id)
+                    if lists is not None:
+                        present[person_id] = role
+                        lists[0].append(rank)
+                        lists[1].append(starts[rank])
+                        lists[2].append(ends[rank])
+                        lists[3].append(venue_ids[rank])
             self.attendees.append(present)
             if meeting.room_id is not None:
                 by_room.setdefault(meeting.room_id, []).append(rank)
-        for person_id, ranks in by_person.items():
-            if len(ranks) > 1:
-                self.person_rules(people[person_id], ranks)
+        for person_id, lists in by_person.items():
+            if len(lists[0]) > 1:
+                self.person_rules(people[person_id], *lists)
         for room_id, ranks in by_room.items():
             room = self.snap.rooms.get(room_id)
             if room is not None and len(ranks) > 1:
@@ -345,35 +355,42 @@ class _Engine:
 
     # -- rules over pairs
 
-    def person_rules(self, person, ranks: list[int]) -> None:
-        for first, second in self.overlapping_pairs(ranks):
-            a, b = self.meetings[first], self.meetings[second]
-            self.emit(
-                "person_double_booked",
-                (first, second),
-                f"{person.name} is booked for {_quoted(a)} ({self.span(a)}) and "
-                f"{_quoted(b)} ({self.span(b)}) at the same time",
-                person=person.key,
-            )
-        # Travel: each meeting against the first of theirs to start at or after it ends.
-        all_starts, all_ends, venue_of = self.starts, self.ends, self.venue_ids
-        starts = [all_starts[rank] for rank in ranks]
+    def person_rules(self, person, ranks, starts, ends, venues) -> None:
+        """Double bookings and travel for one person, whose meetings come in rank order."""
         count = len(ranks)
-        for position, first in enumerate(ranks):
-            from_venue = venue_of[first]
+        active: list[int] = []  # positions of the meetings still running
+        for position in range(count):
+            if active:
+                start = starts[position]
+                active = [earlier for earlier in active if ends[earlier] > start]
+                for earlier in active:
+                    self.person_double_booked(person, ranks[earlier], ranks[position])
+            active.append(position)
+        # Travel: each meeting against the first of theirs to start at or after it ends.
+        for position in range(count - 1):
+            from_venue = venues[position]
             if from_venue is None:
                 continue
-            end = all_ends[first]
+            end = ends[position]
             nxt = bisect_left(starts, end, position + 1)
             if nxt == count:
                 continue
-            second = ranks[nxt]
-            to_venue = venue_of[second]
+            to_venue = venues[nxt]
             if to_venue is None or to_venue == from_venue:
                 continue
             leg = self.leg(from_venue, to_venue)
             if leg is not None and starts[nxt] - end < leg.minutes * _MINUTE_US:
-                self.travel_time(person, first, second, leg, starts[nxt] - end)
+                self.travel_time(person, ranks[position], ranks[nxt], leg, starts[nxt] - end)
+
+    def person_double_booked(self, person, first: int, second: int) -> None:
+        a, b = self.meetings[first], self.meetings[second]
+        self.emit(
+            "person_double_booked",
+            (first, second),
+            f"{person.name} is booked for {_quoted(a)} ({self.span(a)}) and "
+            f"{_quoted(b)} ({self.span(b)}) at the same time",
+            person=person.key,
+        )
 
     def travel_time(self, person, first: int, second: int, leg: TravelLeg, gap_us: int) -> None:
         a, b = self.meetings[first], self.meetings[second]
