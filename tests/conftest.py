@@ -94,6 +94,8 @@ def app(_schema, database_url):
         _db.session.remove()
         _empty_all_tables()
         _db.session.remove()
+        # Each app has its own engine: close its pooled connections, or psycopg warns at exit.
+        _db.engine.dispose()
 
 
 @pytest.fixture
