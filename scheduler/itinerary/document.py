@@ -42,6 +42,10 @@ from scheduler.models import (
 
 FORMAT = "delegation-itinerary/1"
 KEY_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+DATETIME_PATTERN = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+MAX_INTEGER = 2**31 - 1  # the largest value an INTEGER column holds on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,11 @@ def _schema_problem(error) -> Problem:
             json_path(path),
             f"{error.instance!r} is not a valid key: use lowercase letters, digits and single '-'",
         )
+    if error.validator == "pattern" and error.validator_value == DATETIME_PATTERN:
+        # Worded as parse_document_datetime words it, so the two reports merge into one.
+        return Problem(
+            json_path(path), f"'{error.instance}' is not a date and time like 2024-09-25T14:00"
+        )
     if error.validator == "const" and path == ["format"]:
         return Problem("format", f"{error.instance!r} is not supported; expected {FORMAT!r}")
     if error.validator == "format":
@@ -131,6 +140,11 @@ def parse_json(text: str | bytes) -> Any:
         raise DocumentError(
             [Problem("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
         ) from None
+
+
+def _list(value) -> list:
+    """A list from the document, or [] where the schema has already reported something else."""
+    return value if isinstance(value, list) else []
 
 
 def _items(document: dict, name: str) -> list[tuple[int, dict]]:
@@ -175,6 +189,7 @@ def _minutes(hhmm: str) -> int:
 def validate_document(document: Any) -> ValidItinerary:
     """Every problem of the document at once, or the document with its instants resolved."""
     problems = [_schema_problem(e) for e in _validator().iter_errors(document)]
+    problems += _nul_characters(document, [])
     if not isinstance(document, dict):
         raise DocumentError(problems or [Problem("$", "must be a JSON object")])
 
@@ -212,17 +227,23 @@ def validate_document(document: Any) -> ValidItinerary:
             zone_name = None
         if isinstance(venue.get("key"), str):
             venue_zone.setdefault(venue["key"], zone_name if isinstance(zone_name, str) else None)
-            rooms = [(j, r) for j, r in enumerate(venue.get("rooms") or []) if isinstance(r, dict)]
+            rooms = [(j, r) for j, r in enumerate(_list(venue.get("rooms"))) if isinstance(r, dict)]
             venue_rooms.setdefault(
                 venue["key"], set(_unique_keys(rooms, f"venues[{i}].rooms", problems))
             )
+        for j, room in enumerate(_list(venue.get("rooms"))):
+            capacity = room.get("capacity") if isinstance(room, dict) else None
+            if isinstance(capacity, int) and capacity > MAX_INTEGER:
+                problems.append(
+                    Problem(f"venues[{i}].rooms[{j}].capacity", f"must be at most {MAX_INTEGER}")
+                )
         hours = venue.get("opening_hours")
         if isinstance(hours, dict):
             for day, pairs in hours.items():
                 for j, pair in enumerate(pairs if isinstance(pairs, list) else []):
                     try:
                         opens, closes = _minutes(pair[0]), _minutes(pair[1])
-                    except (TypeError, ValueError, IndexError, AttributeError):
+                    except (TypeError, ValueError, LookupError, AttributeError):
                         continue
                     if closes <= opens:
                         problems.append(
@@ -256,7 +277,9 @@ def validate_document(document: Any) -> ValidItinerary:
             if isinstance(ref, str) and ref not in venues:
                 problems.append(Problem(f"travel_times[{i}].{end}", f"no venue with key '{ref}'"))
         pair = (leg.get("from"), leg.get("to"))
-        if isinstance(pair[0], str) and pair[0] == pair[1]:
+        if not all(isinstance(end, str) for end in pair):
+            continue  # the schema has reported it
+        if pair[0] == pair[1]:
             problems.append(Problem(f"travel_times[{i}].to", "must be another venue than from"))
         elif pair in pairs_seen:
             problems.append(
@@ -285,13 +308,13 @@ def validate_document(document: Any) -> ValidItinerary:
                 problems.append(Problem(f"{base}.room", "a room needs the meeting's venue"))
             elif venue in venues and room not in venue_rooms.get(venue, set()):
                 problems.append(Problem(f"{base}.room", f"venue '{venue}' has no room '{room}'"))
-        for j, org in enumerate(meeting.get("organizations") or []):
+        for j, org in enumerate(_list(meeting.get("organizations"))):
             if isinstance(org, str) and org not in organizations:
                 problems.append(
                     Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
                 )
         attending: dict[str, int] = {}
-        for j, attendee in enumerate(meeting.get("attendees") or []):
+        for j, attendee in enumerate(_list(meeting.get("attendees"))):
             person = attendee.get("person") if isinstance(attendee, dict) else None
             if not isinstance(person, str):
                 continue
@@ -319,12 +342,29 @@ def validate_document(document: Any) -> ValidItinerary:
     return ValidItinerary(document, meeting_times, availability)
 
 
+def _nul_characters(node, path: list) -> list[Problem]:
+    """Text with a NUL character, which PostgreSQL cannot store."""
+    if isinstance(node, str):
+        return [Problem(json_path(path), "contains a NUL character")] if "\x00" in node else []
+    if isinstance(node, dict):
+        return [p for key, value in node.items() for p in _nul_characters(value, [*path, key])]
+    if isinstance(node, list):
+        return [p for i, value in enumerate(node) for p in _nul_characters(value, [*path, i])]
+    return []
+
+
+SECTIONS = ("$", "format", "delegation", "organizations", "people", "venues", "travel_times")
+
+
 def _problem_order(problem: Problem):
-    """Document order: by list position numerically, so meetings[10] follows meetings[9]."""
+    """Document order: sections as the format lists them, list positions numerically
+    (meetings[10] follows meetings[9])."""
     parts = []
     for chunk in problem.path.replace("]", "").replace("[", ".").split("."):
         parts.append((0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk))
-    return parts, problem.message
+    section = problem.path.split(".")[0].split("[")[0]
+    rank = SECTIONS.index(section) if section in SECTIONS else len(SECTIONS)
+    return rank, parts, problem.message
 
 
 # --------------------------------------------------------------------------- import
