@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from scheduler.extensions import db
@@ -512,3 +514,54 @@ def test_a_real_process_refuses_text_that_is_not_json(app, tmp_path):
     assert "Traceback" not in stderr
     assert stderr.startswith("$: not valid JSON: ")
     assert sum(database_state(app)["rows"].values()) == 0
+
+
+# --------------------------------------------------------------------------- arbitrary damage
+
+
+def _document_paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _document_paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _document_paths(value, (*prefix, index))
+
+
+_REFERENCE = json.loads((ROOT / "scheduler" / "demo" / "shonan-ipark-2024.json").read_text("utf-8"))
+_PLACES = [path for path in _document_paths(_REFERENCE) if path]
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.text(max_size=4)
+    | st.sampled_from(["lim", "conf-a", "shonan-ipark", "2024-10-27T02:30", "Europe/Berlin"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["key", "person", "from", "to", "name"]), inner, max_size=3
+        )
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PLACES), _json_values), min_size=1, max_size=3))
+def test_any_damage_gives_problems_with_paths_never_a_crash(damage):
+    """Values of any JSON type anywhere: either valid, or DocumentError with located problems."""
+    document = copy.deepcopy(_REFERENCE)
+    for place, value in damage:
+        node = document
+        try:
+            for part in place[:-1]:
+                node = node[part]
+            node[place[-1]] = value
+        except (LookupError, TypeError):
+            continue  # an earlier change removed the place
+    try:
+        validate_document(document)
+    except DocumentError as error:
+        assert error.problems
+        assert all(problem.path and problem.message for problem in error.problems)
