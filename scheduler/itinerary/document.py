@@ -496,8 +496,11 @@ class _Loader:
         if self.prune:
             self._cancel_unlisted()
         session.flush()
-        if not created and result.changed_anything and delegation.revision == revision_before:
-            delegation.touch()  # bulk statements bypass the flush hook
+        if not created and result.changed_anything:
+            # One import is one revision: the flush hook touched the delegation once per flush
+            # (or not at all, where bulk statements bypassed it).
+            delegation.touch()
+            delegation.revision = revision_before + 1
             session.flush()
         return result
 
