@@ -442,3 +442,53 @@ def minimal_doc():
     from tests.conftest import minimal_document
 
     return minimal_document()
+
+
+# --------------------------------------------------------------------------- bulk writes
+
+
+def _programme(reference: dict, copies: int) -> dict:
+    """The reference visit with its meetings repeated `copies` times (one day later each)."""
+    document = copy.deepcopy(reference)
+    meetings = []
+    for n in range(copies):
+        for m in reference["meetings"]:
+            m = copy.deepcopy(m)
+            m["key"] = f"{m['key']}-{n}"
+            for end in ("start", "end"):
+                stamp = datetime.fromisoformat(m[end]) + timedelta(days=n)
+                m[end] = stamp.strftime("%Y-%m-%dT%H:%M")
+            meetings.append(m)
+    document["meetings"] = meetings
+    document["people"] += [{"key": f"aide-{n}", "name": f"Aide {n}"} for n in range(copies)]
+    return document
+
+
+def test_the_import_writes_in_bulk_not_per_row(app, reference_document):
+    """The same number of statements for 6 meetings as for 120: no statement per row."""
+    from scheduler.itinerary.document import import_itinerary
+    from tests.conftest import count_queries
+
+    counts = {}
+    for copies in (1, 20):
+        document = _programme(reference_document, copies)
+        document["delegation"]["key"] = f"bulk-{copies}"
+        with app.app_context():
+            with count_queries(db.engine) as statements:
+                import_itinerary(db.session, copy.deepcopy(document))
+                db.session.commit()
+            with count_queries(db.engine) as again:
+                assert not import_itinerary(db.session, copy.deepcopy(document)).changed_anything
+                db.session.commit()
+            counts[copies] = (len(statements), len(again))
+            assert (
+                db.session.scalar(
+                    select(func.count(Meeting.id))
+                    .join(Delegation)
+                    .where(Delegation.key == f"bulk-{copies}")
+                )
+                == 6 * copies
+            )
+            db.session.remove()
+    assert counts[1] == counts[20], counts
+    assert counts[20][0] <= 20, counts
