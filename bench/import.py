@@ -280,7 +280,8 @@ def main() -> None:
         "times in seconds, statements = SQL statements sent to the database\n"
     )
     header = (
-        "| database | meetings | people | attendances | validate s | import s | statements "
+        "| database | meetings | people | attendances | validate s "
+        "| import s (incl. validate) | statements "
         "| re-import (no change) s | statements | re-import (5% changed) s | statements |"
     )
     print(header)

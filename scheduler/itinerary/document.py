@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -522,12 +522,6 @@ class _Loader:
                 }
                 for i, m in enumerate(self.doc.get("meetings", []))
             ],
-            load_options=(
-                selectinload(Meeting.attendances).selectinload(Attendance.person),
-                selectinload(Meeting.organization_links).selectinload(
-                    MeetingOrganization.organization
-                ),
-            ),
         )
         self._replace_links(meeting_ids, person_ids, org_ids)
         if self.prune:
@@ -662,13 +656,14 @@ class _Loader:
         """Attendees and organisations of each listed meeting become exactly the document's."""
         attendance_rows, link_rows, stale_meetings = [], [], []
         now = utcnow()
+        current_people, current_orgs = self._current_links()
         for m in self.doc.get("meetings", []):
             wanted_people = [(a["person"], a.get("role", "required")) for a in m.get("attendees", [])]
             wanted_orgs = list(m.get("organizations", []))
             meeting = self.existing_meetings.get(m["key"])
             if meeting is not None:
-                have_people = [(a.person.key, a.role) for a in meeting.attendances]
-                have_orgs = [link.organization.key for link in meeting.organization_links]
+                have_people = current_people.get(meeting.id, [])
+                have_orgs = current_orgs.get(meeting.id, [])
                 if have_people == wanted_people and have_orgs == wanted_orgs:
                     continue
                 stale_meetings.append(meeting)
@@ -688,14 +683,44 @@ class _Loader:
             stale_ids = [m.id for m in stale_meetings]
             for meeting in stale_meetings:
                 self.session.expire(meeting, ["attendances", "organization_links"])
-            self.session.execute(delete(Attendance).where(Attendance.meeting_id.in_(stale_ids)))
-            self.session.execute(
-                delete(MeetingOrganization).where(MeetingOrganization.meeting_id.in_(stale_ids))
-            )
+            for start in range(0, len(stale_ids), 1000):  # bounded IN lists (SQLite's limit)
+                chunk = stale_ids[start : start + 1000]
+                self.session.execute(delete(Attendance).where(Attendance.meeting_id.in_(chunk)))
+                self.session.execute(
+                    delete(MeetingOrganization).where(MeetingOrganization.meeting_id.in_(chunk))
+                )
         if attendance_rows:
             self.session.execute(insert(Attendance), attendance_rows)
         if link_rows:
             self.session.execute(insert(MeetingOrganization), link_rows)
+
+    def _current_links(self) -> tuple[dict[int, list], dict[int, list]]:
+        """Each existing meeting's (person key, role) and organisation keys, in order: two
+        queries of plain rows, not a hundred thousand ORM objects."""
+        people: dict[int, list] = defaultdict(list)
+        orgs: dict[int, list] = defaultdict(list)
+        if not self.existing_meetings:
+            return people, orgs
+        in_delegation = Meeting.delegation_id == self.delegation.id
+        attendances = (
+            select(Attendance.meeting_id, Person.key, Attendance.role)
+            .join(Person, Attendance.person_id == Person.id)
+            .join(Meeting, Attendance.meeting_id == Meeting.id)
+            .where(in_delegation)
+            .order_by(Attendance.meeting_id, Attendance.position, Attendance.id)
+        )
+        for meeting_id, key, role in self.session.execute(attendances):
+            people[meeting_id].append((key, role))
+        links = (
+            select(MeetingOrganization.meeting_id, Organization.key)
+            .join(Organization, MeetingOrganization.organization_id == Organization.id)
+            .join(Meeting, MeetingOrganization.meeting_id == Meeting.id)
+            .where(in_delegation)
+            .order_by(MeetingOrganization.meeting_id, MeetingOrganization.position)
+        )
+        for meeting_id, key in self.session.execute(links):
+            orgs[meeting_id].append(key)
+        return people, orgs
 
     def _cancel_unlisted(self) -> None:
         listed = {m["key"] for m in self.doc.get("meetings", [])}
