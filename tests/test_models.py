@@ -359,6 +359,17 @@ def test_update_in_place_changes_adds_replaces_and_deletes_nothing(
         {"person": "interp-kim", "role": "interpreter"},
         {"person": "kvic-rep", "role": "optional"},
     ]
+    # New entities referring to each other, added to an existing delegation.
+    changed["organizations"].append({"key": "kotra", "name": "KOTRA Tokyo", "country": "KR"})
+    changed["people"][2]["organization"] = "kotra"  # park changes organisation
+    changed["venues"].append(
+        {
+            "key": "okura",
+            "name": "The Okura Tokyo",
+            "timezone": "Asia/Tokyo",
+            "rooms": [{"key": "heian", "name": "Heian room", "capacity": 40}],
+        }
+    )
     changed["meetings"].append(
         {
             "key": "farewell-dinner",
@@ -366,7 +377,10 @@ def test_update_in_place_changes_adds_replaces_and_deletes_nothing(
             "kind": "meal",
             "start": "2024-09-27T18:30",
             "end": "2024-09-27T20:30",
-            "attendees": [{"person": "lim"}, {"person": "fujimoto"}],
+            "venue": "okura",
+            "room": "heian",
+            "organizations": ["kotra", "mss"],
+            "attendees": [{"person": "lim"}, {"person": "park"}],
         }
     )
     # Whole entities left out of the document: the meeting at METI and what only it uses.
@@ -375,6 +389,7 @@ def test_update_in_place_changes_adds_replaces_and_deletes_nothing(
     changed["travel_times"] = [
         t for t in changed["travel_times"] if "meti-tokyo" not in (t["from"], t["to"])
     ]
+    changed["travel_times"].append({"from": "cmic-tokyo", "to": "okura", "minutes": 15})
     changed["people"] = [p for p in changed["people"] if p["key"] != "meti-director"]
     changed["organizations"] = [o for o in changed["organizations"] if o["key"] != "meti"]
 
@@ -388,7 +403,11 @@ def test_update_in_place_changes_adds_replaces_and_deletes_nothing(
         # Updated in place: the same rows, by key.
         assert {k: ids_after[k] for k in ids_before} == ids_before
         assert meeting(session, "cro-consortium").title.startswith("CRO consortium")
-        assert "farewell-dinner" in ids_after
+        dinner = meeting(session, "farewell-dinner")
+        assert (dinner.venue.key, dinner.room.key) == ("okura", "heian")
+        assert dinner.room.venue_id == dinner.venue_id
+        assert [o.key for o in dinner.organizations] == ["kotra", "mss"]
+        assert keyed(session, Person, "park").organization.key == "kotra"
         pitches = meeting(session, "company-pitches")
         assert [(a.person.key, a.role) for a in pitches.attendances] == [
             ("yoon", "chair"),
