@@ -9,6 +9,8 @@ class Defaults:
     SECRET_KEY = DEV_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = None  # filled in by create_app: a SQLite file in instance/
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Uploaded itineraries: a 20,000-meeting programme is about 12 MiB of JSON.
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a coordinator may keep a form open all afternoon
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,6 +1,15 @@
 """Blueprints, one per area, registered in one place."""
 
-from flask import Flask
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+ERROR_EXPLANATIONS = {
+    400: "The request could not be understood. Reload the page and try again.",
+    403: "You may not see this page.",
+    404: "There is no such page. A share link stops working when a coordinator replaces it.",
+    405: "That page cannot be used this way.",
+    413: "The upload is too large: itinerary documents may be at most {limit} MiB.",
+}
 
 
 def register_blueprints(app: Flask) -> None:
@@ -12,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.share import bp as share_bp
     from scheduler.web.venues import bp as venues_bp
 
+    app.register_error_handler(HTTPException, _http_error_page)
     for blueprint in (
         auth_bp,
         delegations_bp,
@@ -22,3 +32,15 @@ def register_blueprints(app: Flask) -> None:
         share_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def _http_error_page(error: HTTPException):
+    """A page in the site's words for every HTTP error, never a bare server default."""
+    from flask import current_app
+
+    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    explanation = ERROR_EXPLANATIONS.get(error.code, error.description or "")
+    body = render_template(
+        "errors.html", code=error.code, name=error.name, explanation=explanation.format(limit=limit)
+    )
+    return body, error.code
