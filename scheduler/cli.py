@@ -121,7 +121,9 @@ def create_user_command(email: str, admin: bool) -> None:
 @click.command("share-links")
 @with_appcontext
 @click.argument("key")
-@click.option("--json", "as_json", is_flag=True, help="Print the links as JSON (the spec's format).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the links as JSON (the spec's format)."
+)
 def share_links_command(key: str, as_json: bool) -> None:
     """Print the secret share links (feed, agenda, PDF) of the delegation and of each person."""
     delegation = load_delegation(db.session, key)
@@ -145,7 +147,9 @@ def share_links_command(key: str, as_json: bool) -> None:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--no-serve", is_flag=True, help="Prepare the database and account, but do not serve.")
+@click.option(
+    "--no-serve", is_flag=True, help="Prepare the database and account, but do not serve."
+)
 def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     """Upgrade the database, load the reference visit and a demo account, then serve the app."""
     from flask import current_app

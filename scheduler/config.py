@@ -1,4 +1,4 @@
-"""Configuration in one order: these defaults, ``instance/config.py``, the environment, a test config."""
+"""Configuration in one order: defaults, ``instance/config.py``, the environment, a test config."""
 
 import os
 
@@ -48,5 +48,6 @@ def check_production_config(config) -> None:
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise RuntimeError(
             "SECRET_KEY is not set: set it in the environment or instance/config.py "
-            "before serving in production (python -c 'import secrets; print(secrets.token_hex(32))')."
+            "before serving in production "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')."
         )

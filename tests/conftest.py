@@ -273,4 +273,7 @@ def cjk_fonts() -> None:
         found = subprocess.run(
             ["fc-list", ":lang=ko", "family"], capture_output=True, text=True, check=False
         ).stdout
-    require("Noto" in found and "CJK" in found, "Noto CJK fonts not found (apt-get install fonts-noto-cjk)")
+    require(
+        "Noto" in found and "CJK" in found,
+        "Noto CJK fonts not found (apt-get install fonts-noto-cjk)",
+    )

@@ -2,11 +2,12 @@
 
 import json
 
+from sqlalchemy import func, select
+
 from scheduler import create_app
 from scheduler.extensions import db
 from scheduler.itinerary.document import dump_document, export_itinerary, import_itinerary
 from scheduler.models import Delegation, Meeting
-from sqlalchemy import func, select
 
 KEY = "mss-japan-2024-09"
 
@@ -20,7 +21,9 @@ def test_export_import_export_is_a_fixed_point(app, reference_document, load_doc
     load_document(reference_document)
     first = _export(app)
 
-    empty = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"})
+    empty = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"}
+    )
     with empty.app_context():
         db.create_all()
         import_itinerary(db.session, json.loads(first))
@@ -40,7 +43,12 @@ def test_fixed_point_through_the_cli_on_postgresql(reference_document, postgres_
     first = runner.invoke(args=["export-itinerary", KEY]).output
 
     with app.app_context():
-        db.session.execute(db.text("TRUNCATE attendance, meeting_organization, meeting, travel_time, room, venue, person, organization, delegation CASCADE"))
+        db.session.execute(
+            db.text(
+                "TRUNCATE attendance, meeting_organization, meeting, travel_time, room, venue, "
+                "person, organization, delegation CASCADE"
+            )
+        )
         db.session.commit()
     again = tmp_path / "again.json"
     again.write_text(first, "utf-8")
@@ -55,7 +63,10 @@ def test_export_writes_wall_clock_times_in_the_meeting_zone(app, reference_docum
     exported = json.loads(_export(app))
     starts = {m["key"]: m["start"] for m in exported["meetings"]}
     assert starts["cmic"] == "2024-09-27T12:30"
-    assert exported["people"][[p["key"] for p in exported["people"]].index("lim")]["available_from"] == "2024-09-25T09:00"
+    assert (
+        exported["people"][[p["key"] for p in exported["people"]].index("lim")]["available_from"]
+        == "2024-09-25T09:00"
+    )
 
 
 def test_importing_the_same_document_twice_changes_nothing(app, reference_document, load_document):
@@ -67,5 +78,8 @@ def test_importing_the_same_document_twice_changes_nothing(app, reference_docume
     assert not result.changed_anything
     with app.app_context():
         assert db.session.scalar(select(Delegation.revision)) == before
-        assert db.session.execute(select(Meeting.key, Meeting.version, Meeting.sequence)).all() == versions
+        assert (
+            db.session.execute(select(Meeting.key, Meeting.version, Meeting.sequence)).all()
+            == versions
+        )
         assert db.session.scalar(select(func.count(Meeting.id))) == 6

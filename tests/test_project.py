@@ -92,3 +92,14 @@ def test_feed_settings_come_from_the_environment(monkeypatch):
     settings = from_environment()
     assert settings["PUBLIC_BASE_URL"] == "https://scheduler.example.org"
     assert settings["CALENDAR_UID_DOMAIN"] == "scheduler.example.org"
+
+
+def test_code_is_ruff_clean():
+    ruff = Path(sys.executable).with_name("ruff")
+    command = [str(ruff)] if ruff.exists() else [sys.executable, "-m", "ruff"]
+    lint = subprocess.run([*command, "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    style = subprocess.run(
+        [*command, "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert style.returncode == 0, style.stdout

@@ -145,7 +145,9 @@ def _schema_problem(error) -> Problem:
     if error.validator == "const" and path == ["format"]:
         return Problem("format", f"{error.instance!r} is not supported; expected {FORMAT!r}")
     if error.validator == "format":
-        return Problem(json_path(path), f"{error.instance!r} is not a valid {error.validator_value}")
+        return Problem(
+            json_path(path), f"{error.instance!r} is not a valid {error.validator_value}"
+        )
     return Problem(json_path(path), error.message)
 
 
@@ -241,7 +243,9 @@ def validate_document(document: Any) -> ValidItinerary:
     for i, venue in venue_items:
         zone_name = venue.get("timezone")
         if isinstance(zone_name, str) and not is_valid_zone(zone_name):
-            problems.append(Problem(f"venues[{i}].timezone", f"'{zone_name}' is not an IANA time zone"))
+            problems.append(
+                Problem(f"venues[{i}].timezone", f"'{zone_name}' is not an IANA time zone")
+            )
             zone_name = None
         if isinstance(venue.get("key"), str):
             venue_zone.setdefault(venue["key"], zone_name if isinstance(zone_name, str) else None)
@@ -275,7 +279,9 @@ def validate_document(document: Any) -> ValidItinerary:
     for i, person in _items(document, "people"):
         org = person.get("organization")
         if isinstance(org, str) and org not in organizations:
-            problems.append(Problem(f"people[{i}].organization", f"no organization with key '{org}'"))
+            problems.append(
+                Problem(f"people[{i}].organization", f"no organization with key '{org}'")
+            )
         start = _parse_time(
             person.get("available_from"), home_zone, f"people[{i}].available_from", problems
         )
@@ -283,9 +289,7 @@ def validate_document(document: Any) -> ValidItinerary:
             person.get("available_until"), home_zone, f"people[{i}].available_until", problems
         )
         if start and until and until <= start:
-            problems.append(
-                Problem(f"people[{i}].available_until", "must be after available_from")
-            )
+            problems.append(Problem(f"people[{i}].available_until", "must be after available_from"))
         availability.append((start, until))
 
     pairs_seen: dict[tuple[str, str], int] = {}
@@ -303,7 +307,8 @@ def validate_document(document: Any) -> ValidItinerary:
             problems.append(
                 Problem(
                     f"travel_times[{i}]",
-                    f"duplicate travel time {pair[0]} -> {pair[1]} (also travel_times[{pairs_seen[pair]}])",
+                    f"duplicate travel time {pair[0]} -> {pair[1]} "
+                    f"(also travel_times[{pairs_seen[pair]}])",
                 )
             )
         else:
@@ -352,7 +357,9 @@ def validate_document(document: Any) -> ValidItinerary:
         start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
         end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
         if start and end and end <= start:
-            problems.append(Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}"))
+            problems.append(
+                Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}")
+            )
         meeting_times.append((start, end))
 
     if problems:
@@ -389,7 +396,7 @@ def _problem_order(problem: Problem):
 
 
 def import_itinerary(session: Session, document: Any, *, prune: bool = False) -> ImportResult:
-    """Validate, then load or update the delegation. The caller commits; on error nothing is written.
+    """Validate, then load or update the delegation; the caller commits.
 
     Raises DocumentError (nothing written) for an invalid document.
     """
@@ -548,7 +555,9 @@ class _Loader:
     def _existing(self, model, load_options=()) -> dict[str, Any]:
         if self.result.created:
             return {}
-        query = select(model).where(model.delegation_id == self.delegation.id).options(*load_options)
+        query = (
+            select(model).where(model.delegation_id == self.delegation.id).options(*load_options)
+        )
         return {obj.key: obj for obj in self.session.scalars(query)}
 
     def _bulk_insert(self, model, rows: list[dict]) -> None:
@@ -597,7 +606,9 @@ class _Loader:
                 .join(Venue, Room.venue_id == Venue.id)
                 .where(Venue.delegation_id == self.delegation.id)
             )
-            existing = {(venue_key, room.key): room for room, venue_key in self.session.execute(query)}
+            existing = {
+                (venue_key, room.key): room for room, venue_key in self.session.execute(query)
+            }
         ids, new_rows = {}, []
         for venue in self.doc.get("venues", []):
             for room in venue.get("rooms", []):
@@ -608,7 +619,9 @@ class _Loader:
                         self.result.changed["room"] += 1
                     ids[key] = existing[key].id
                 else:
-                    new_rows.append((key, {"key": room["key"], "venue_id": venue_ids[venue["key"]], **fields}))
+                    new_rows.append(
+                        (key, {"key": room["key"], "venue_id": venue_ids[venue["key"]], **fields})
+                    )
         if new_rows:
             self.session.flush()
             self._bulk_insert(Room, [row for _, row in new_rows])
@@ -658,7 +671,9 @@ class _Loader:
         now = utcnow()
         current_people, current_orgs = self._current_links()
         for m in self.doc.get("meetings", []):
-            wanted_people = [(a["person"], a.get("role", "required")) for a in m.get("attendees", [])]
+            wanted_people = [
+                (a["person"], a.get("role", "required")) for a in m.get("attendees", [])
+            ]
             wanted_orgs = list(m.get("organizations", []))
             meeting = self.existing_meetings.get(m["key"])
             if meeting is not None:
@@ -671,7 +686,12 @@ class _Loader:
                 self.result.changed["meeting attendees"] += 1
             meeting_id = meeting_ids[m["key"]]
             attendance_rows += [
-                {"meeting_id": meeting_id, "person_id": person_ids[key], "role": role, "position": n}
+                {
+                    "meeting_id": meeting_id,
+                    "person_id": person_ids[key],
+                    "role": role,
+                    "position": n,
+                }
                 for n, (key, role) in enumerate(wanted_people)
             ]
             link_rows += [
@@ -734,7 +754,7 @@ class _Loader:
 
 
 def load_delegation(session: Session, key: str) -> Delegation | None:
-    """The delegation with everything the export, agenda and feeds read, in a fixed number of queries."""
+    """The delegation with all the export, agenda and feeds read, in a fixed number of queries."""
     return session.scalar(
         select(Delegation)
         .where(Delegation.key == key)
@@ -844,7 +864,9 @@ def export_itinerary(session: Session, key: str) -> dict | None:
                     "mode": t.mode,
                 }
             )
-            for t in sorted(delegation.travel_times, key=lambda t: (t.from_venue.key, t.to_venue.key))
+            for t in sorted(
+                delegation.travel_times, key=lambda t: (t.from_venue.key, t.to_venue.key)
+            )
         ],
         "meetings": [_meeting_document(m, m.venue.timezone if m.venue else home) for m in meetings],
     }

@@ -1,4 +1,4 @@
-"""Travel time between two venues: the conflict engine, the programme page and the agenda all ask here.
+"""Travel time between two venues: the conflict engine, programme page and agenda all ask here.
 
 An entry for the direction asked wins, else the entry for the other direction. Where neither
 exists and both venues have coordinates, an estimate may stand in (``estimate=True``):
@@ -44,7 +44,9 @@ class TravelTable:
     """Travel legs between venues, keyed by venue id; build once per check, ask many times."""
 
     def __init__(self, entries: Iterable, venues: Iterable, *, estimate: bool = True):
-        self._legs = {(e.from_venue_id, e.to_venue_id): TravelLeg(e.minutes, e.mode) for e in entries}
+        self._legs = {
+            (e.from_venue_id, e.to_venue_id): TravelLeg(e.minutes, e.mode) for e in entries
+        }
         self._coordinates = {
             v.id: (v.latitude, v.longitude)
             for v in venues

@@ -25,7 +25,6 @@ __all__ = [
     "WEEKDAYS",
     "Attendance",
     "CalendarFeedValidator",
-
     "ConflictAcknowledgement",
     "ConflictOverride",
     "Delegation",

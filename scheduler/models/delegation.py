@@ -18,7 +18,7 @@ PERSON_ROLES = ("delegation", "host", "interpreter", "staff", "guest")
 
 
 class ShareLinkMixin:
-    """A secret share link: an indexed selector to find the row, a secret compared in constant time."""
+    """A share link: an indexed selector finds the row, a secret compared in constant time."""
 
     share_selector: Mapped[str] = mapped_column(String(16), unique=True)
     share_secret: Mapped[str] = mapped_column(String(64))

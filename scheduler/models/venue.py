@@ -60,7 +60,7 @@ class Room(db.Model):
 
 
 class TravelTime(db.Model):
-    """Door-to-door minutes from one venue to another; one direction serves both unless both are given."""
+    """Door-to-door minutes between venues; one direction serves both unless both are given."""
 
     __tablename__ = "travel_time"
     __table_args__ = (

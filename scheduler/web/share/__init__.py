@@ -1,4 +1,4 @@
-"""Pages behind a secret share link: no sign-in. Feeds and agenda routes live in their own modules."""
+"""Pages behind a secret share link, no sign-in; feed and agenda routes in their own modules."""
 
 from flask import Blueprint
 
