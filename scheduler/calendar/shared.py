@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from scheduler.calendar.feeds import FeedSettings, build_feed, feed_meetings, last_change
 from scheduler.calendar.validators import (
@@ -12,7 +11,8 @@ from scheduler.calendar.validators import (
     store_validators,
     stored_validators,
 )
-from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization, Person
+from scheduler.itinerary.document import load_meeting
+from scheduler.models import Delegation, Meeting, Person
 
 
 def shared_delegation(entity: Delegation | Person) -> Delegation:
@@ -60,17 +60,7 @@ class SharedFeed:
 def shared_meeting(session: Session, entity: Delegation | Person, meeting_key: str):
     """The meeting of that key if the share link shows it (a person's link: theirs only)."""
     delegation = shared_delegation(entity)
-    query = (
-        select(Meeting)
-        .where(Meeting.delegation_id == delegation.id, Meeting.key == meeting_key)
-        .options(
-            selectinload(Meeting.venue),
-            selectinload(Meeting.room),
-            selectinload(Meeting.attendances).selectinload(Attendance.person),
-            selectinload(Meeting.organization_links).selectinload(MeetingOrganization.organization),
-        )
-    )
-    meeting = session.scalar(query)
+    meeting = load_meeting(session, delegation.id, meeting_key)
     person = shared_person(entity)
     if meeting is None or (
         person is not None and all(a.person_id != person.id for a in meeting.attendances)

@@ -18,11 +18,9 @@ Conventions the spec leaves open, kept here and in the brute-force twin in tests
 
 from __future__ import annotations
 
-import gc
 import textwrap
 from bisect import bisect_left
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -34,6 +32,7 @@ from scheduler.itinerary.conflict_data import (
     load_neighbourhood,
     load_snapshot,
 )
+from scheduler.itinerary.memory import cycle_collection_paused
 from scheduler.itinerary.times import day_start, to_local
 from scheduler.itinerary.travel import TravelLeg, TravelTable
 from scheduler.models import WEEKDAYS, Delegation
@@ -169,25 +168,8 @@ def find_conflicts(
     focus: MeetingInfo | None = None,
 ) -> list[Conflict]:
     """The conflicts of a snapshot (only those involving ``focus`` when it is given)."""
-    with _without_cycle_collection():
+    with cycle_collection_paused():
         return _Engine(snapshot, estimate_travel, focus).run()
-
-
-@contextmanager
-def _without_cycle_collection():
-    """Pause Python's cycle collector while the rules run.
-
-    The engine makes many small objects and no reference cycles (reference counting frees
-    all of them), but a full collection triggered halfway walks the whole heap: a third of
-    the time at 20,000 meetings. Restored afterwards, only if it was on.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --------------------------------------------------------------------------- the engine

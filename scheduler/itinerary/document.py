@@ -8,10 +8,8 @@ table, not one per row. The export is canonical, so export -> import -> export i
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -22,6 +20,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.itinerary.memory import cycle_collection_paused
 from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.itinerary.times import (
     WallClockError,
@@ -400,27 +399,9 @@ def import_itinerary(session: Session, document: Any, *, prune: bool = False) ->
 
     Raises DocumentError (nothing written) for an invalid document.
     """
-    with _collector_paused():
+    with cycle_collection_paused():
         valid = validate_document(document)
         return _Loader(session, valid, prune).load()
-
-
-@contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector for one import.
-
-    A large import creates hundreds of thousands of objects (schema validation, ORM rows);
-    each allocation burst triggers a collection that walks the whole, growing heap, which made
-    a 20,000-meeting import cost far more than ten 2,000-meeting ones (bench/import.py).
-    Reference counting still frees everything; the collector resumes afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Loader:
@@ -772,6 +753,20 @@ def load_delegation(session: Session, key: str) -> Delegation | None:
             selectinload(Delegation.meetings)
             .selectinload(Meeting.organization_links)
             .selectinload(MeetingOrganization.organization),
+        )
+    )
+
+
+def load_meeting(session: Session, delegation_id: int, key: str) -> Meeting | None:
+    """One meeting with its venue, room, attendees and organisations, for a page or a download."""
+    return session.scalar(
+        select(Meeting)
+        .where(Meeting.delegation_id == delegation_id, Meeting.key == key)
+        .options(
+            selectinload(Meeting.venue),
+            selectinload(Meeting.room),
+            selectinload(Meeting.attendances).selectinload(Attendance.person),
+            selectinload(Meeting.organization_links).selectinload(MeetingOrganization.organization),
         )
     )
 

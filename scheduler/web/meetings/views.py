@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_proposed_meeting
+from scheduler.itinerary.document import load_meeting
 from scheduler.itinerary.editing import (
     MeetingChanges,
     StaleMeetingError,
@@ -34,10 +35,8 @@ from scheduler.itinerary.review import (
 )
 from scheduler.itinerary.times import to_local
 from scheduler.models import (
-    Attendance,
     Delegation,
     Meeting,
-    MeetingOrganization,
     Organization,
     Person,
     Venue,
@@ -57,16 +56,7 @@ ROLE_ORDER = {"chair": 0, "required": 1, "optional": 2, "interpreter": 3}
 
 
 def _meeting_or_404(delegation: Delegation, meeting_key: str) -> Meeting:
-    meeting = db.session.scalar(
-        select(Meeting)
-        .where(Meeting.delegation_id == delegation.id, Meeting.key == meeting_key)
-        .options(
-            selectinload(Meeting.venue),
-            selectinload(Meeting.room),
-            selectinload(Meeting.attendances).selectinload(Attendance.person),
-            selectinload(Meeting.organization_links).selectinload(MeetingOrganization.organization),
-        )
-    )
+    meeting = load_meeting(db.session, delegation.id, meeting_key)
     if meeting is None:
         abort(404)
     return meeting
