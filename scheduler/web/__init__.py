@@ -39,8 +39,11 @@ def _http_error_page(error: HTTPException):
     from flask import current_app
 
     limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-    explanation = ERROR_EXPLANATIONS.get(error.code, error.description or "")
-    body = render_template(
-        "errors.html", code=error.code, name=error.name, explanation=explanation.format(limit=limit)
-    )
+    # A view that aborted with its own description (say, which field was wrong) keeps it.
+    if error.description and error.description != type(error).description:
+        explanation = error.description
+    else:
+        explanation = ERROR_EXPLANATIONS.get(error.code, error.description or "")
+        explanation = explanation.format(limit=limit)
+    body = render_template("errors.html", code=error.code, name=error.name, explanation=explanation)
     return body, error.code
