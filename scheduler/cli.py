@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation, conflict_table, has_errors
@@ -166,7 +167,8 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"\n  Open http://{host}:{port}/login")
     click.echo(f"  Sign in as {DEMO_EMAIL} with password {DEMO_PASSWORD}\n")
     if not no_serve:
-        current_app.run(host=host, port=port, debug=False, load_dotenv=False)
+        # Flask ignores app.run() inside a `flask` command; serve with werkzeug directly.
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("check")
