@@ -11,6 +11,7 @@ Needs an application context (for the templates), never a request.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -153,6 +154,23 @@ def layout_agenda(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> Document:
     return source.render(stylesheets=[page], font_config=fonts)
 
 
+class RenderCounter:
+    """How many PDFs this process has laid out: lets tests and the benchmark see cache hits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+pdf_renders = RenderCounter()
+
+
 def render_agenda_pdf(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> bytes:
     """The agenda as a PDF on A4 or US Letter, fonts embedded."""
-    return layout_agenda(agenda, paper=paper).write_pdf()
+    pdf = layout_agenda(agenda, paper=paper).write_pdf()
+    pdf_renders.add()
+    return pdf
