@@ -15,7 +15,7 @@ from scheduler.agenda.pdf_cache import PdfCache, PdfKey
 from scheduler.agenda.render import pdf_renders
 from scheduler.extensions import db
 from scheduler.itinerary.share_links import rotate_share_link
-from scheduler.models import Delegation, Meeting, Person
+from scheduler.models import Delegation, Meeting
 from tests.conftest import minimal_document
 from tests.test_agenda import share_token
 from tests.test_agenda_pdf import pdf_text

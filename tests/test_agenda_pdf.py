@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 
 import pytest
@@ -14,6 +15,7 @@ from scheduler.agenda.render import (
     AgendaHTML,
     LocalFilesOnly,
     _user_agent_stylesheet,
+    cyclic_gc_paused,
     layout_agenda,
     lean_user_agent_css,
 )
@@ -231,3 +233,18 @@ def test_lean_user_agent_stylesheet_drops_only_the_note_pseudo_elements():
     assert AgendaHTML(string="<p>x</p>")._ua_stylesheets(forms=True)[1:] == [
         weasyprint.html.UA_FORM_STYLESHEET
     ]
+
+
+def test_the_collector_is_paused_only_while_rendering_and_restored_after_errors():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("layout failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()

@@ -10,8 +10,10 @@ Needs an application context (for the templates), never a request.
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -24,7 +26,7 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetchingError
 
-from scheduler.agenda.programme import Agenda
+from scheduler.agenda.programme import Agenda, PersonLine
 
 STATIC_DIR = (Path(__file__).resolve().parent.parent / "static").resolve()
 STYLESHEET = "agenda.css"
@@ -81,6 +83,21 @@ def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def pdf_line_language(person: PersonLine) -> str | None:
+    """The one language of a printed attendee line's native names, if it needs saying.
+
+    Only the shapes of Han glyphs depend on it, and the PDF's fonts are Korean-first: so
+    Japanese or Chinese, when every native name on the line is in it. Set on the line, it
+    spares WeasyPrint a span per name (the Latin text is drawn the same in either face).
+    """
+    languages = {
+        n.lang for n in (person.name, person.organization) if n is not None and n.native and n.lang
+    }
+    if len(languages) == 1 and languages != {"ko"}:
+        return languages.pop()
+    return None
+
+
 def render_agenda_html(
     agenda: Agenda,
     *,
@@ -97,6 +114,7 @@ def render_agenda_html(
         for_pdf=for_pdf,
         date_range=date_range,
         long_date=long_date,
+        pdf_line_language=pdf_line_language,
     )
 
 
@@ -169,8 +187,29 @@ class RenderCounter:
 pdf_renders = RenderCounter()
 
 
+@contextmanager
+def cyclic_gc_paused():
+    """Python's cycle collector off for a while, then back on if it was on.
+
+    Laying out a 100-page agenda, WeasyPrint allocates millions of objects, and the
+    collector walks them over and over: a third of the layout time (5.6 s -> 3.9 s for
+    the 300-meeting bench). Off, the render peaks about 100 MiB higher; the cycles it
+    leaves are collected once it is back on. The switch is process-wide: a thread that
+    renders at the same time simply runs part of its render with the collector on.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def render_agenda_pdf(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> bytes:
     """The agenda as a PDF on A4 or US Letter, fonts embedded."""
-    pdf = layout_agenda(agenda, paper=paper).write_pdf()
+    with cyclic_gc_paused():
+        pdf = layout_agenda(agenda, paper=paper).write_pdf()
     pdf_renders.add()
     return pdf
