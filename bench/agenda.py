@@ -5,7 +5,11 @@
 Loads both visits into a throwaway SQLite database (or the PostgreSQL database given, which
 is emptied first), then for the whole delegation and for one person times: loading and
 assembling the programme (queries included), rendering the HTML, and laying out and writing
-the PDF with WeasyPrint. Prints the median of --repeat runs as a table (milliseconds).
+the PDF with WeasyPrint (CPU seconds beside the wall clock, as the machine may be busy).
+Then through the share link's route (Flask test client, PDF cache in a temporary folder):
+the first request with an empty cache (cold: load, assemble, render, store), a repeat
+request (served from the cache), and a conditional one (If-None-Match: 304).
+Prints the median of --repeat runs as a table (milliseconds) and the load average.
 """
 
 from __future__ import annotations
@@ -24,12 +28,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import io  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
 
 from pypdf import PdfReader  # noqa: E402
 
 from scheduler import create_app  # noqa: E402
 from scheduler.agenda.programme import SHARED, build_agenda  # noqa: E402
-from scheduler.agenda.render import STYLESHEET, render_agenda_html, render_agenda_pdf  # noqa: E402
+from scheduler.agenda.render import (  # noqa: E402
+    STYLESHEET,
+    pdf_renders,
+    render_agenda_html,
+    render_agenda_pdf,
+)
 from scheduler.extensions import db  # noqa: E402
 from scheduler.itinerary.document import import_itinerary, load_delegation  # noqa: E402
 
@@ -144,13 +155,30 @@ def generated_visit(meetings: int, *, seed: int = 7) -> dict:
     return document
 
 
-def timed(function, repeat: int):
+def timed(function, repeat: int, before=None):
     times, result = [], None
     for _ in range(repeat):
+        if before is not None:
+            before()
         started = time.perf_counter()
         result = function()
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times), result
+
+
+def timed_cpu(function, repeat: int):
+    """(median wall ms, median CPU ms, result)."""
+    walls, cpus, result = [], [], None
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = function()
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> int:
@@ -159,9 +187,14 @@ def main() -> int:
     parser.add_argument("--database-url", help="default: a throwaway SQLite file")
     args = parser.parse_args()
 
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        cache_dir = Path(tmp) / "agenda-cache"
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "AGENDA_PDF_CACHE_DIR": cache_dir}
+        )
+        client = app.test_client()
         rows = []
         with app.app_context():
             db.drop_all()
@@ -196,10 +229,34 @@ def main() -> int:
                         ),
                         args.repeat,
                     )
-                    pdf_ms, pdf = timed(
+                    pdf_ms, pdf_cpu_ms, pdf = timed_cpu(
                         lambda agenda=agenda: render_agenda_pdf(agenda), args.repeat
                     )
                     pages = len(PdfReader(io.BytesIO(pdf)).pages)
+                    delegation = load_delegation(db.session, key)
+                    entity = (
+                        delegation
+                        if whom == "delegation"
+                        else next(p for p in delegation.people if p.key == whom)
+                    )
+                    path = f"/share/{entity.share_token}/agenda.pdf"
+                    db.session.rollback()  # the requests open their own sessions
+
+                    def get(path=path, headers=None):
+                        response = client.get(path, headers=headers or {})
+                        assert response.status_code in (200, 304), response.status_code
+                        return response
+
+                    cold_ms, _ = timed(
+                        get, args.repeat, before=lambda: shutil.rmtree(cache_dir, True)
+                    )
+                    renders_before = pdf_renders.count
+                    cached_ms, response = timed(get, args.repeat)
+                    conditional = {"If-None-Match": response.headers["ETag"]}
+                    not_modified_ms, response = timed(
+                        lambda headers=conditional: get(headers=headers), args.repeat
+                    )
+                    assert response.status_code == 304 and pdf_renders.count == renders_before
                     rows.append(
                         (
                             label,
@@ -210,6 +267,10 @@ def main() -> int:
                             assemble_ms,
                             html_ms,
                             pdf_ms,
+                            pdf_cpu_ms,
+                            cold_ms,
+                            cached_ms,
+                            not_modified_ms,
                         )
                     )
             db.drop_all()
@@ -219,7 +280,8 @@ def main() -> int:
     dialect = url.split(":", 1)[0].split("+", 1)[0]
     print(
         f"Agenda PDF (A4), median of {args.repeat}; Python {platform.python_version()}, "
-        f"{dialect}, WeasyPrint {__import__('weasyprint').__version__}"
+        f"{dialect}, WeasyPrint {__import__('weasyprint').__version__}, "
+        f"{os.cpu_count()} CPUs, load average {load_before} before, {load_average()} after"
     )
     header = (
         "visit",
@@ -230,13 +292,18 @@ def main() -> int:
         "assemble ms",
         "HTML ms",
         "PDF ms",
+        "PDF CPU ms",
+        "cold request ms",
+        "cached request ms",
+        "304 ms",
     )
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" --- " for _ in header) + "|")
-    for label, whom, meetings, pages, kib, assemble_ms, html_ms, pdf_ms in rows:
+    for label, whom, meetings, pages, kib, *times in rows:
         print(
             f"| {label} | {whom} | {meetings} | {pages} | {kib} | "
-            f"{assemble_ms:.0f} | {html_ms:.0f} | {pdf_ms:.0f} |"
+            + " | ".join(f"{t:.0f}" for t in times)
+            + " |"
         )
     return 0
 

@@ -79,7 +79,7 @@ def _empty_all_tables() -> None:
 
 
 @pytest.fixture
-def app(_schema, database_url):
+def app(_schema, database_url, tmp_path):
     app = create_app(
         {
             "TESTING": True,
@@ -87,6 +87,8 @@ def app(_schema, database_url):
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": "scheduler.test",
+            # Rendered agenda PDFs: per test, never in the checkout's instance/ folder.
+            "AGENDA_PDF_CACHE_DIR": str(tmp_path / "agenda-cache"),
         }
     )
     yield app

@@ -9,6 +9,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from scheduler.agenda.programme import COORDINATOR, build_agenda, native_language
+from scheduler.agenda.render import render_agenda_html
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import load_delegation
@@ -259,6 +260,21 @@ def test_shared_delegation_page_shows_the_programme_without_notes(
         assert note not in html
     assert "Coordinator copy" not in html and 'class="conflicts"' not in html
     assert "Version " in html and "/agenda.pdf?paper=letter" in html
+
+
+def test_native_names_keep_their_language_on_screen_and_where_glyphs_need_it_in_print(
+    app, load_document, reference_document
+):
+    """Screen readers need every lang; the Korean-first PDF fonts need only the non-Korean ones."""
+    load_document(reference_document)
+    with app.app_context():
+        agenda = build_agenda(load_delegation(db.session, KEY))
+        screen = render_agenda_html(agenda, stylesheet_href="agenda.css")
+        pdf = render_agenda_html(agenda, stylesheet_href="agenda.css", for_pdf=True)
+    assert '<span class="native" lang="ko">임정욱</span>' in screen
+    assert '<span class="native" lang="ja">中村 和男</span>' in screen
+    assert "임정욱" in pdf and 'lang="ko">임정욱' not in pdf
+    assert '<span class="native" lang="ja">中村 和男</span>' in pdf
 
 
 def test_shared_person_page_shows_only_their_meetings(

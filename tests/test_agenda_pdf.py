@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import io
 
 import pytest
+import weasyprint.html
 from pypdf import PdfReader
 
 from scheduler.agenda.programme import build_agenda
-from scheduler.agenda.render import STATIC_DIR, LocalFilesOnly, layout_agenda
+from scheduler.agenda.render import (
+    STATIC_DIR,
+    AgendaHTML,
+    LocalFilesOnly,
+    _user_agent_stylesheet,
+    cyclic_gc_paused,
+    layout_agenda,
+    lean_user_agent_css,
+)
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import load_delegation
@@ -209,3 +219,32 @@ def test_weasyprint_may_read_only_the_static_folder():
         with pytest.raises(Exception, match="may only read files"):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 4
+
+
+def test_lean_user_agent_stylesheet_drops_only_the_note_pseudo_elements():
+    """If a WeasyPrint upgrade words these rules differently, the speed-up is gone: say so."""
+    stock = weasyprint.html.UA
+    removed = set(stock.splitlines()) - set(lean_user_agent_css(stock).splitlines())
+    assert len(removed) == 5
+    assert all(line.startswith(("::footnote-", "::note-")) for line in removed), removed
+    assert len(stock.splitlines()) - len(lean_user_agent_css(stock).splitlines()) == 5
+    sheets = AgendaHTML(string="<p>x</p>")._ua_stylesheets()
+    assert sheets == [_user_agent_stylesheet()]
+    assert AgendaHTML(string="<p>x</p>")._ua_stylesheets(forms=True)[1:] == [
+        weasyprint.html.UA_FORM_STYLESHEET
+    ]
+
+
+def test_the_collector_is_paused_only_while_rendering_and_restored_after_errors():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("layout failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()

@@ -2,47 +2,78 @@
 
 from __future__ import annotations
 
+import os
 import re
 
-from flask import Response
+from flask import Response, current_app, request
 
-from scheduler.agenda.programme import Agenda
+from scheduler.agenda.pdf_cache import CachedPdf, PdfCache
+from scheduler.agenda.programme import COORDINATOR, Agenda
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def agenda_filename(agenda: Agenda, paper: str, extension: str = "pdf") -> str:
+def copy_filename(
+    delegation_key: str,
+    person_key: str | None,
+    audience: str,
+    revision: int,
+    paper: str,
+    extension: str = "pdf",
+) -> str:
     """programme-<delegation>[-<person>][-coordinator]-v<revision>-<paper>.pdf, ASCII only."""
-    parts = ["programme", agenda.delegation_key]
-    if agenda.person is not None:
-        parts.append(agenda.person.key)
-    if agenda.audience == "coordinator":
+    parts = ["programme", delegation_key]
+    if person_key is not None:
+        parts.append(person_key)
+    if audience == COORDINATOR:
         parts.append("coordinator")
-    parts.append(f"v{agenda.revision}")
+    parts.append(f"v{revision}")
     if paper:
         parts.append(paper)
     return _UNSAFE.sub("-", "-".join(parts)) + f".{extension}"
 
 
-def _no_store(response: Response) -> Response:
+def agenda_filename(agenda: Agenda, paper: str, extension: str = "pdf") -> str:
+    person_key = agenda.person.key if agenda.person is not None else None
+    return copy_filename(
+        agenda.delegation_key, person_key, agenda.audience, agenda.revision, paper, extension
+    )
+
+
+def agenda_pdf_cache() -> PdfCache:
+    """The PDF cache every worker shares: AGENDA_PDF_CACHE_DIR, else instance/agenda-cache."""
+    folder = current_app.config.get("AGENDA_PDF_CACHE_DIR") or os.path.join(
+        current_app.instance_path, "agenda-cache"
+    )
+    return PdfCache(folder)
+
+
+def _private(response: Response, cache_control: str = "private, no-store") -> Response:
     """Programmes change and links are secret: no shared caches, no stale copies, no referrer."""
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = cache_control
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
 def private_page(html: str) -> Response:
-    return _no_store(Response(html, mimetype="text/html"))
+    return _private(Response(html, mimetype="text/html"))
 
 
-def pdf_response(pdf: bytes, agenda: Agenda, paper: str) -> Response:
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{agenda_filename(agenda, paper)}"'
-    return _no_store(response)
+def pdf_response(pdf: CachedPdf, filename: str) -> Response:
+    """The PDF with a strong ETag; a client that has these bytes gets 304 Not Modified.
+
+    ``private, no-cache``: the browser may keep the file (never a shared cache), but asks
+    again every time, so a changed programme is never shown from a stale copy.
+    """
+    response = Response(pdf.data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.set_etag(pdf.etag)
+    _private(response, "private, no-cache")
+    return response.make_conditional(request)
 
 
 def download_response(data: bytes, mimetype: str, filename: str) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return _no_store(response)
+    return _private(response)

@@ -2,7 +2,9 @@
 
 from flask import Response, abort, current_app, request, url_for
 from flask_login import login_required
+from sqlalchemy import select
 
+from scheduler.agenda.pdf_cache import PdfKey
 from scheduler.agenda.programme import COORDINATOR, build_agenda
 from scheduler.agenda.render import (
     STYLESHEET,
@@ -19,6 +21,8 @@ from scheduler.models import Delegation
 from scheduler.web.agenda import bp
 from scheduler.web.agenda.responses import (
     agenda_filename,
+    agenda_pdf_cache,
+    copy_filename,
     download_response,
     pdf_response,
     private_page,
@@ -72,8 +76,22 @@ def coordinator_pdf(key: str) -> Response:
         paper = paper_size(request.args.get("paper"))
     except PaperError as exc:
         abort(400, description=str(exc))
-    programme = _coordinator_agenda(_delegation_or_404(key))
-    return pdf_response(render_agenda_pdf(programme, paper=paper), programme, paper)
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        abort(404)
+    pdf_key = PdfKey.for_copy(
+        delegation,
+        person=None,
+        audience=COORDINATOR,
+        paper=paper,
+        share_selector=None,
+        estimate_travel=_estimate_travel(),
+    )
+    pdf = agenda_pdf_cache().get_or_render(
+        pdf_key,
+        lambda: render_agenda_pdf(_coordinator_agenda(_delegation_or_404(key)), paper=paper),
+    )
+    return pdf_response(pdf, copy_filename(key, None, COORDINATOR, delegation.revision, paper))
 
 
 @bp.get("/delegations/<key>/programme.xlsx")

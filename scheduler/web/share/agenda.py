@@ -1,10 +1,12 @@
 """The agenda page and its PDF behind a share link: no sign-in, never internal notes or conflicts.
 
 A delegation's link shows the whole programme; a person's link only the meetings they attend.
+The PDF is rendered once per programme revision and copy, then served from the PDF cache.
 """
 
 from flask import Response, abort, request, url_for
 
+from scheduler.agenda.pdf_cache import PdfKey
 from scheduler.agenda.programme import SHARED, build_agenda
 from scheduler.agenda.render import (
     STYLESHEET,
@@ -15,26 +17,36 @@ from scheduler.agenda.render import (
 )
 from scheduler.extensions import db
 from scheduler.itinerary.document import load_delegation
-from scheduler.models import Person
-from scheduler.web.agenda.responses import pdf_response, private_page
+from scheduler.models import Delegation, Person
+from scheduler.web.agenda.responses import (
+    agenda_pdf_cache,
+    copy_filename,
+    pdf_response,
+    private_page,
+)
 from scheduler.web.share import bp
 from scheduler.web.share.lookup import shared_entity_or_404
 
 
-def _shared_agenda(token: str):
-    entity = shared_entity_or_404(token)
-    is_person = isinstance(entity, Person)
-    key = entity.delegation.key if is_person else entity.key
-    delegation = load_delegation(db.session, key)
+def _whose_copy(entity: Delegation | Person) -> tuple[Delegation, Person | None]:
+    if isinstance(entity, Person):
+        return entity.delegation, entity
+    return entity, None
+
+
+def _shared_agenda(entity: Delegation | Person):
+    delegation, person = _whose_copy(entity)
+    delegation = load_delegation(db.session, delegation.key)
     if delegation is None:  # deleted between the two reads
         abort(404)
-    person = next((p for p in delegation.people if p.id == entity.id), None) if is_person else None
+    if person is not None:
+        person = next((p for p in delegation.people if p.id == person.id), None)
     return build_agenda(delegation, person=person, audience=SHARED)
 
 
 @bp.get("/<token>/agenda")
 def agenda(token: str) -> Response:
-    programme = _shared_agenda(token)
+    programme = _shared_agenda(shared_entity_or_404(token))
     links = {
         "pdf_a4": url_for("share.agenda_pdf", token=token),
         "pdf_letter": url_for("share.agenda_pdf", token=token, paper="letter"),
@@ -51,5 +63,19 @@ def agenda_pdf(token: str) -> Response:
         paper = paper_size(request.args.get("paper"))
     except PaperError as exc:
         abort(400, description=str(exc))
-    programme = _shared_agenda(token)
-    return pdf_response(render_agenda_pdf(programme, paper=paper), programme, paper)
+    entity = shared_entity_or_404(token)
+    delegation, person = _whose_copy(entity)
+    key = PdfKey.for_copy(
+        delegation,
+        person=person,
+        audience=SHARED,
+        paper=paper,
+        share_selector=entity.share_selector,
+    )
+    pdf = agenda_pdf_cache().get_or_render(
+        key, lambda: render_agenda_pdf(_shared_agenda(entity), paper=paper)
+    )
+    person_key = person.key if person is not None else None
+    return pdf_response(
+        pdf, copy_filename(delegation.key, person_key, SHARED, delegation.revision, paper)
+    )
