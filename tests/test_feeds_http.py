@@ -93,8 +93,8 @@ def test_changed_feed_gives_200_with_new_validators(app, client, visit):
     assert client.get(url, headers={"If-None-Match": changed.headers["ETag"]}).status_code == 304
 
 
-def test_renaming_the_delegation_changes_validators_although_revision_stays(app, client, visit):
-    """The flush hook skips Delegation rows; the stored validators must still not match."""
+def test_renaming_the_delegation_changes_the_validators(app, client, visit):
+    """A rename is a new version of the programme: the stored validators must not match."""
     url = feed_url(token_of(app))
     first = client.get(url)
     with app.app_context():
@@ -102,7 +102,7 @@ def test_renaming_the_delegation_changes_validators_although_revision_stays(app,
         revision = delegation.revision
         delegation.name = "Renamed visit"
         db.session.commit()
-        assert delegation.revision == revision
+        assert delegation.revision == revision + 1
     by_etag = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert by_etag.status_code == 200
     assert b"X-WR-CALNAME:Renamed visit" in by_etag.data

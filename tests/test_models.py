@@ -331,6 +331,31 @@ def test_revision_goes_up_on_a_change_and_not_on_a_no_op_reimport(
         assert revision(db.session) == second
 
 
+def test_renaming_the_delegation_is_a_new_version_of_the_programme(
+    session, reference_document, load_document
+):
+    load_document(reference_document)
+    before = revision(session)
+    delegation = session.scalar(select(Delegation).where(Delegation.key == KEY))
+    delegation.name = "MSS bio delegation to Japan"
+    session.commit()
+    assert revision(session) == before + 1
+
+
+def test_rotating_share_links_is_not_a_new_version_of_the_programme(
+    session, reference_document, load_document
+):
+    from scheduler.itinerary.share_links import rotate_share_link
+
+    load_document(reference_document)
+    before = revision(session)
+    delegation = session.scalar(select(Delegation).where(Delegation.key == KEY))
+    rotate_share_link(delegation)
+    rotate_share_link(delegation.people[0])
+    session.commit()
+    assert revision(session) == before
+
+
 def test_importing_twice_changes_nothing(app, reference_document, load_document):
     load_document(reference_document)
     before = snapshot(app)

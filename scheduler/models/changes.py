@@ -1,7 +1,9 @@
 """Bookkeeping every write needs: a meeting's SEQUENCE and last change, the delegation's revision.
 
 Kept in one flush hook so that the web forms, the import and the tests cannot forget it.
-Bulk statements bypass it; the import touches the delegation itself.
+Only the programme's own rows count: reviews, feed validators and share-link rotation do not
+make a new "version" of the agenda. Bulk statements bypass the hook; the import touches the
+delegation itself.
 """
 
 from itertools import chain
@@ -12,25 +14,49 @@ from sqlalchemy.orm import Session
 from scheduler.itinerary.times import utcnow
 
 
+# Columns whose change is not a change of the programme: the bookkeeping itself, and share
+# links (rotating a link must not announce a new "version" of the agenda).
+NOT_PROGRAMME = frozenset({"revision", "updated_at", "share_selector", "share_secret"})
+
+
 def _changed(obj, fields) -> bool:
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in fields)
 
 
-def _track_changes(session: Session, _flush_context, _instances) -> None:
-    from scheduler.models.delegation import Delegation
-    from scheduler.models.meeting import SCHEDULING_FIELDS, Attendance, Meeting, MeetingOrganization
-    from scheduler.models.venue import Room
+def _programme_changed(session: Session, obj) -> bool:
+    if obj in session.new or obj in session.deleted:
+        return True
+    state = inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in NOT_PROGRAMME)
 
+
+def _track_changes(session: Session, _flush_context, _instances) -> None:
+    from scheduler.models.delegation import Delegation, Organization, Person
+    from scheduler.models.meeting import SCHEDULING_FIELDS, Attendance, Meeting, MeetingOrganization
+    from scheduler.models.venue import Room, TravelTime, Venue
+
+    programme_models = (
+        Delegation,
+        Organization,
+        Person,
+        Venue,
+        Room,
+        TravelTime,
+        Meeting,
+        Attendance,
+        MeetingOrganization,
+    )
     now = utcnow()
     touched_meetings: set = set()
     delegation_ids: set[int] = set()
     for obj in chain(session.new, session.dirty, session.deleted):
+        if not isinstance(obj, programme_models) or not _programme_changed(session, obj):
+            continue
         if isinstance(obj, Delegation):
-            continue
-        if obj in session.dirty and not session.is_modified(obj):
-            continue
-        if isinstance(obj, Meeting):
+            if obj not in session.new:
+                delegation_ids.add(obj.id)
+        elif isinstance(obj, Meeting):
             touched_meetings.add(obj)
             # "venue": assigning the relationship sets venue_id only later, during the flush.
             if obj in session.dirty and _changed(obj, (*SCHEDULING_FIELDS, "venue")):
