@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from scheduler.itinerary.times import utcnow
 
-
 # Columns whose change is not a change of the programme: the bookkeeping itself, and share
 # links (rotating a link must not announce a new "version" of the agenda).
 NOT_PROGRAMME = frozenset({"revision", "updated_at", "share_selector", "share_secret"})
