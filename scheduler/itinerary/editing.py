@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from scheduler.itinerary.times import (
     WallClockError,
     is_ambiguous,
+    offset_text,
     parse_document_datetime,
     to_local,
     zone,
@@ -39,13 +40,6 @@ class StaleMeetingError(Exception):
 
 
 # --------------------------------------------------------------------------- local times
-
-
-def offset_text(offset) -> str:
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    minutes = abs(minutes)
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def repeated_wall_time_offsets(wall: datetime, zone_name: str) -> list[tuple[str, str]]:

@@ -95,11 +95,16 @@ def format_document_datetime(instant: datetime, zone_name: str) -> str:
     wall = local.replace(tzinfo=None)
     text = wall.isoformat(timespec="seconds" if wall.second else "minutes")
     if is_ambiguous(wall, local.tzinfo):
-        offset = local.utcoffset()
-        sign = "-" if offset < timedelta(0) else "+"
-        minutes = abs(int(offset.total_seconds())) // 60
-        text += f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+        text += offset_text(local.utcoffset())
     return text
+
+
+def offset_text(offset: timedelta) -> str:
+    """A UTC offset as ISO 8601 writes it: +09:00, -04:00."""
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def day_start(day: date, zone_name: str) -> datetime:
