@@ -184,6 +184,7 @@ def load_average() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--meetings", type=int, default=300, help="size of the generated visit")
     parser.add_argument("--database-url", help="default: a throwaway SQLite file")
     args = parser.parse_args()
 
@@ -203,8 +204,8 @@ def main() -> int:
             visits = [
                 ("reference", import_itinerary(db.session, reference).delegation_key, "lim"),
                 (
-                    "300 meetings",
-                    import_itinerary(db.session, generated_visit(300)).delegation_key,
+                    f"{args.meetings} meetings",
+                    import_itinerary(db.session, generated_visit(args.meetings)).delegation_key,
                     "p0",
                 ),
             ]

@@ -195,9 +195,10 @@ def timed_import(app, text: bytes, *, prune: bool = False) -> dict:
 
 def validation_seconds(text: bytes) -> float:
     """Parse and validate only, under the same conditions as the import (collector paused)."""
-    from scheduler.itinerary.document import _collector_paused, validate_document
+    from scheduler.itinerary.document import validate_document
+    from scheduler.itinerary.memory import cycle_collection_paused
 
-    with _collector_paused():
+    with cycle_collection_paused():
         began = time.perf_counter()
         validate_document(parse_json(text))
         return time.perf_counter() - began
