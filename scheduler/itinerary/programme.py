@@ -14,13 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
-
 from scheduler.itinerary.review import ReviewedConflict
 from scheduler.itinerary.times import to_local
 from scheduler.itinerary.travel import TravelLeg, TravelTable
-from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization, Person, Venue
+from scheduler.models import Delegation, Meeting, Person, Venue
 
 
 @dataclass(frozen=True)
@@ -99,30 +96,6 @@ class Programme:
     @property
     def meeting_count(self) -> int:
         return sum(len(d.items) for d in self.days)
-
-
-def load_programme_delegation(session: Session, key: str) -> Delegation | None:
-    """The delegation with everything the programme pages read, in the same number of queries
-    for 50 meetings or 50,000: collections under the meetings load by subquery, not in
-    batches of ids as ``selectinload`` does (one more query per 500 meetings)."""
-    return session.scalar(
-        select(Delegation)
-        .where(Delegation.key == key)
-        .options(
-            selectinload(Delegation.organizations),
-            selectinload(Delegation.people).joinedload(Person.organization),
-            selectinload(Delegation.venues).selectinload(Venue.rooms),
-            selectinload(Delegation.travel_times),
-            selectinload(Delegation.meetings).options(
-                joinedload(Meeting.venue),
-                joinedload(Meeting.room),
-                subqueryload(Meeting.attendances).joinedload(Attendance.person),
-                subqueryload(Meeting.organization_links).joinedload(
-                    MeetingOrganization.organization
-                ),
-            ),
-        )
-    )
 
 
 def _meeting_order(meeting: Meeting):

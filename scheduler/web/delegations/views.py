@@ -17,9 +17,10 @@ from scheduler.itinerary.document import (
     dump_document,
     export_itinerary,
     import_itinerary,
+    load_delegation,
     parse_json,
 )
-from scheduler.itinerary.programme import build_programme, load_programme_delegation
+from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.review import (
     acknowledge_warning,
     conflict_identity,
@@ -75,7 +76,7 @@ def delegation_or_404(key: str) -> Delegation:
 
 def loaded_delegation_or_404(key: str) -> Delegation:
     """The delegation with everything a programme page reads, in a fixed number of queries."""
-    delegation = load_programme_delegation(db.session, key)
+    delegation = load_delegation(db.session, key)
     if delegation is None:
         abort(404)
     return delegation
