@@ -2,9 +2,10 @@
 
 One engine serves the whole delegation (``check_delegation``), the edit form's "what if I save
 this?" (``check_proposed_meeting``) and tests or benchmarks on in-memory data
-(``find_conflicts`` on a ``DelegationSnapshot``). It sorts the meetings once, then sweeps each
-person's and each room's meetings in time order, so it costs O(n log n) in the attendances
-(plus the conflicts found), never all pairs.
+(``find_conflicts`` on a ``DelegationSnapshot``). It sorts the meetings once, then reads them
+in that order in a single pass, keeping for each person and each room only the meetings not
+yet settled, so it costs O(n log n) in the attendances (plus the conflicts found), never all
+pairs.
 
 Conventions the spec leaves open, kept here and in the brute-force twin in tests/:
 - "Earlier" means ordered by (start, end, key); a pair lists the earlier meeting first and the
@@ -19,7 +20,6 @@ Conventions the spec leaves open, kept here and in the brute-force twin in tests
 from __future__ import annotations
 
 import textwrap
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -224,13 +224,16 @@ class _Engine:
             snapshot.travel_times, snapshot.venues.values(), estimate=estimate_travel
         )
         self._legs: dict[tuple[int, int], TravelLeg | None] = {}
-        active = [m for m in snapshot.meetings if m.status != "cancelled"]
+        meetings = snapshot.meetings
         # (start, end, key, position): the position settles ties without comparing meetings.
-        keyed = sorted((_us(m.start), _us(m.end), m.key, n) for n, m in enumerate(active))
-        self.meetings = [active[row[3]] for row in keyed]
+        keyed = sorted(
+            (_us(m.start), _us(m.end), m.key, n)
+            for n, m in enumerate(meetings)
+            if m.status != "cancelled"
+        )
+        self.meetings = [meetings[row[3]] for row in keyed]
         self.starts = [row[0] for row in keyed]
         self.ends = [row[1] for row in keyed]
-        self.venue_ids = [m.venue_id for m in self.meetings]
         self.focus: int | None = None
         if focus is not None:
             self.focus = next(i for i, m in enumerate(self.meetings) if m is focus)
@@ -281,88 +284,68 @@ class _Engine:
         )
 
     def run(self) -> list[Conflict]:
-        people = self.snap.people
-        starts, ends, venue_ids = self.starts, self.ends, self.venue_ids
-        # Per person, in time order: their meetings' ranks, starts, ends and venues, kept
-        # side by side so that each person's sweep reads only their own short lists.
-        by_person: dict[int, tuple[list, list, list, list]] = {
-            pid: ([], [], [], []) for pid in people
-        }
-        by_room: dict[int, list[int]] = {}
-        # Each meeting's attendees once, known people only, first role listed wins.
-        self.attendees: list[dict[int, str]] = []
-        for rank, meeting in enumerate(self.meetings):
+        """One pass over the meetings in rank order, every rule of a meeting while it is at hand.
+
+        For each person and each room it keeps only the meetings not yet settled: those still
+        running (a later meeting that starts before one ends overlaps it) and, for a person,
+        those whose next meeting has not come yet (the first later one to start at or after it
+        ends is its next). A meeting leaves the list at its next meeting, and no later meeting
+        can overlap it then, since later meetings start later. The lists hold only what overlaps
+        (each entry beyond the first is a conflict found) and the programme is read once, so the
+        work per meeting does not grow with the programme.
+        """
+        people, rooms = self.snap.people, self.snap.rooms
+        meetings, starts, ends = self.meetings, self.starts, self.ends
+        unsettled: dict[int, list[int]] = {}  # person id -> ranks of theirs not yet settled
+        running_in: dict[int, list[int]] = {}  # room id -> ranks still running there
+        focus = self.focus
+        self.prepare_meeting_rules()
+        for rank, meeting in enumerate(meetings):
+            start = starts[rank]
+            # Each meeting's attendees once, known people only, first role listed wins.
             present: dict[int, str] = {}
             for person_id, role in meeting.attendees:
-                if person_id not in present:
-                    lists = by_person.get(person_id)
-                    if lists is not None:
-                        present[person_id] = role
-                        lists[0].append(rank)
-                        lists[1].append(starts[rank])
-                        lists[2].append(ends[rank])
-                        lists[3].append(venue_ids[rank])
-            self.attendees.append(present)
-            if meeting.room_id is not None:
-                by_room.setdefault(meeting.room_id, []).append(rank)
-        for person_id, lists in by_person.items():
-            if len(lists[0]) > 1:
-                self.person_rules(people[person_id], *lists)
-        for room_id, ranks in by_room.items():
-            room = self.snap.rooms.get(room_id)
-            if room is not None and len(ranks) > 1:
-                for first, second in self.overlapping_pairs(ranks):
-                    self.room_double_booked(room, first, second)
-        singles = range(len(self.meetings)) if self.focus is None else (self.focus,)
-        self.single_meeting_rules(singles)
+                if person_id in present or person_id not in people:
+                    continue
+                present[person_id] = role
+                earlier = unsettled.get(person_id)
+                if earlier is None:
+                    unsettled[person_id] = [rank]
+                    continue
+                running = []
+                for before in earlier:
+                    if ends[before] > start:
+                        running.append(before)
+                        self.person_double_booked(people[person_id], before, rank)
+                    else:
+                        self.travel_rule(people[person_id], before, rank)
+                running.append(rank)
+                unsettled[person_id] = running
+            room_id = meeting.room_id
+            if room_id is not None and room_id in rooms:
+                earlier = running_in.get(room_id)
+                running = [] if earlier is None else [r for r in earlier if ends[r] > start]
+                for before in running:
+                    self.room_double_booked(rooms[room_id], before, rank)
+                running.append(rank)
+                running_in[room_id] = running
+            if focus is None or rank == focus:
+                self.meeting_rules(rank, meeting, present)
         self.found.sort(key=lambda item: item[0])
         return [conflict for _, conflict in self.found]
 
-    def overlapping_pairs(self, ranks: list[int]):
-        """Pairs (earlier, later) of overlapping meetings among ranks (ascending): a sweep.
-
-        ``active`` holds the meetings still running, in rank order; each one either yields a
-        pair or is dropped for good, so the sweep costs O(len(ranks) + pairs).
-        """
-        ends = self.ends
-        starts = self.starts
-        active: list[int] = []
-        for rank in ranks:
-            if active:
-                start = starts[rank]
-                active = [earlier for earlier in active if ends[earlier] > start]
-                for earlier in active:
-                    yield earlier, rank
-            active.append(rank)
-
     # -- rules over pairs
 
-    def person_rules(self, person, ranks, starts, ends, venues) -> None:
-        """Double bookings and travel for one person, whose meetings come in rank order."""
-        count = len(ranks)
-        active: list[int] = []  # positions of the meetings still running
-        for position in range(count):
-            if active:
-                start = starts[position]
-                active = [earlier for earlier in active if ends[earlier] > start]
-                for earlier in active:
-                    self.person_double_booked(person, ranks[earlier], ranks[position])
-            active.append(position)
-        # Travel: each meeting against the first of theirs to start at or after it ends.
-        for position in range(count - 1):
-            from_venue = venues[position]
-            if from_venue is None:
-                continue
-            end = ends[position]
-            nxt = bisect_left(starts, end, position + 1)
-            if nxt == count:
-                continue
-            to_venue = venues[nxt]
-            if to_venue is None or to_venue == from_venue:
-                continue
-            leg = self.leg(from_venue, to_venue)
-            if leg is not None and starts[nxt] - end < leg.minutes * _MINUTE_US:
-                self.travel_time(person, ranks[position], ranks[nxt], leg, starts[nxt] - end)
+    def travel_rule(self, person, first: int, second: int) -> None:
+        """``second`` is the person's next meeting after ``first``: is there time to travel?"""
+        from_venue = self.meetings[first].venue_id
+        to_venue = self.meetings[second].venue_id
+        if from_venue is None or to_venue is None or to_venue == from_venue:
+            return
+        leg = self.leg(from_venue, to_venue)
+        gap = self.starts[second] - self.ends[first]
+        if leg is not None and gap < leg.minutes * _MINUTE_US:
+            self.travel_time(person, first, second, leg, gap)
 
     def person_double_booked(self, person, first: int, second: int) -> None:
         a, b = self.meetings[first], self.meetings[second]
@@ -408,12 +391,13 @@ class _Engine:
 
     # -- rules over one meeting
 
-    def single_meeting_rules(self, ranks: Iterable[int]) -> None:
+    def prepare_meeting_rules(self) -> None:
+        """What the rules of one meeting look up, worked out once per check."""
         snap = self.snap
         people = snap.people
-        first_instant = _us(day_start(snap.start_date, snap.timezone))
-        after_last = _us(day_start(snap.end_date + timedelta(days=1), snap.timezone))
-        hours = {
+        self.first_instant = _us(day_start(snap.start_date, snap.timezone))
+        self.after_last = _us(day_start(snap.end_date + timedelta(days=1), snap.timezone))
+        self.hours = {
             venue.id: {
                 day: [(_hhmm_delta(pair[0]), _hhmm_delta(pair[1])) for pair in pairs]
                 for day, pairs in venue.opening_hours.items()
@@ -421,42 +405,43 @@ class _Engine:
             for venue in snap.venues.values()
             if venue.opening_hours
         }
-        limited = {p.id for p in people.values() if p.available_from or p.available_until}
+        self.limited = {p.id for p in people.values() if p.available_from or p.available_until}
         # Per person once: primary language subtags (None: lists none) and interpreter role.
-        spoken = {
+        self.spoken = {
             p.id: frozenset(_primary(tag) for tag in p.languages) if p.languages else None
             for p in people.values()
         }
-        interpreters = {p.id for p in people.values() if p.role == "interpreter"}
-        starts, ends, attendees_of = self.starts, self.ends, self.attendees
-        for rank in ranks:
-            meeting = self.meetings[rank]
-            present = attendees_of[rank]
-            if limited:
-                for person_id in limited.intersection(present):
-                    self.availability(rank, meeting, people[person_id])
-            if meeting.venue_id in hours:
-                self.opening_hours(rank, meeting, hours[meeting.venue_id])
-            if starts[rank] < first_instant or ends[rank] > after_last:
-                self.emit(
-                    "outside_visit_dates",
-                    (rank,),
-                    f"{_quoted(meeting)} ({self.span(meeting)}{self.zone_note(meeting)}) "
-                    f"is outside the visit dates, {_visit_dates(snap.start_date, snap.end_date)}",
-                )
-            room = snap.rooms.get(meeting.room_id) if meeting.room_id is not None else None
-            if room is not None and room.capacity is not None and len(present) > room.capacity:
-                venue = snap.venues.get(room.venue_id)
-                self.emit(
-                    "over_capacity",
-                    (rank,),
-                    f"{_quoted(meeting)} has {len(present)} attendees but {room.name}"
-                    f"{' at ' + venue.name if venue else ''} holds {room.capacity}",
-                    room=room.key,
-                    venue=venue.key if venue else None,
-                )
-            if present:
-                self.language_gap(rank, meeting, present, spoken, interpreters)
+        self.interpreters = {p.id for p in people.values() if p.role == "interpreter"}
+
+    def meeting_rules(self, rank: int, meeting: MeetingInfo, present: dict[int, str]) -> None:
+        """Availability, opening hours, visit dates, capacity and language of one meeting."""
+        snap = self.snap
+        if self.limited:
+            for person_id in self.limited.intersection(present):
+                self.availability(rank, meeting, snap.people[person_id])
+        hours = self.hours.get(meeting.venue_id)
+        if hours is not None:
+            self.opening_hours(rank, meeting, hours)
+        if self.starts[rank] < self.first_instant or self.ends[rank] > self.after_last:
+            self.emit(
+                "outside_visit_dates",
+                (rank,),
+                f"{_quoted(meeting)} ({self.span(meeting)}{self.zone_note(meeting)}) "
+                f"is outside the visit dates, {_visit_dates(snap.start_date, snap.end_date)}",
+            )
+        room = snap.rooms.get(meeting.room_id) if meeting.room_id is not None else None
+        if room is not None and room.capacity is not None and len(present) > room.capacity:
+            venue = snap.venues.get(room.venue_id)
+            self.emit(
+                "over_capacity",
+                (rank,),
+                f"{_quoted(meeting)} has {len(present)} attendees but {room.name}"
+                f"{' at ' + venue.name if venue else ''} holds {room.capacity}",
+                room=room.key,
+                venue=venue.key if venue else None,
+            )
+        if present:
+            self.language_gap(rank, meeting, present, self.spoken, self.interpreters)
 
     def availability(self, rank: int, meeting: MeetingInfo, person) -> None:
         early = person.available_from is not None and meeting.start < person.available_from
