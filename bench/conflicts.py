@@ -1,15 +1,28 @@
 """Benchmark of the conflict engine: 2,000 / 20,000 / 100,000 generated meetings.
 
-    python bench/conflicts.py [--sizes 2000 20000 100000] [--brute-limit 60]
+    python bench/conflicts.py [--sizes 2000 20000 100000] [--brute-limit 60] [--rounds 9]
+                              [--instructions]
 
-Times are CPU seconds of the process (``time.process_time``), so that other work on the
-machine does not inflate them; the engine's is the best of five runs (two at 100,000).
-For each size it times the engine (``find_conflicts`` on an in-memory snapshot) and the
-brute-force twin from tests/ (in a child process, stopped after --brute-limit seconds), checks
-that both found the same conflicts, and prints a table. Then it imports the 20,000-meeting
-programme into a fresh SQLite file and times ``flask --app scheduler check KEY --json`` as a
-coordinator would run it (a new process: start-up, loading and checking), plus the in-process
-split between loading the snapshot and running the rules.
+Times are CPU seconds of the process (``time.process_time``), so that time the process
+spends waiting does not count. As with timeit, a sample is the mean of as many checks in a
+row as last --min-seconds, after a ``gc.collect()``; the sizes are sampled in interleaved
+rounds, one sample of each per round, and the table gives the best and the median sample of
+each. On a machine shared with other work a change of load then reaches every size alike
+instead of landing on one of them, every size's best is taken from as many samples, and
+growth is the ratio of the best times.
+
+``--instructions`` also counts the engine's instructions at each size up to
+--instructions-max with valgrind (a child process that checks the pickled snapshot twice,
+less one that checks it once, so a warm check like the timed ones): a count that is the same
+on every run whatever else the machine does, so the growth of the work itself shows apart
+from the noise and from the memory caches.
+
+For each size it also runs the brute-force twin from tests/ (in a child process, stopped
+after --brute-limit seconds), checks that both found the same conflicts, and prints a table.
+Then it imports the 20,000-meeting programme into a fresh SQLite file and times
+``flask --app scheduler check KEY --json`` as a coordinator would run it (a new process:
+start-up, loading and checking), plus the in-process split between loading the snapshot and
+running the rules.
 
 The generated programme: one delegation in Asia/Tokyo made of tracks of 2,000 meetings, so
 that every size looks alike meeting by meeting. A track has 100 people, 20 venues (3 rooms
@@ -23,11 +36,15 @@ meetings are cancelled, 10% tentative.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import os
+import pickle
 import platform
 import random
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -254,13 +271,76 @@ def time_brute_force(size: int, limit: float):
     return None, None
 
 
-def time_engine(snapshot, repeat: int = 3) -> tuple[float, list]:
-    best, found = float("inf"), []
-    for _ in range(repeat):
-        started = time.process_time()
+def _timed_runs(snapshot, loops: int) -> tuple[float, list]:
+    """CPU seconds per check, the mean of ``loops`` checks in a row (as timeit's number)."""
+    gc.collect()  # no collection left over from building the snapshots or the last sample
+    started = time.process_time()
+    for _ in range(loops):
         found = find_conflicts(snapshot)
-        best = min(best, time.process_time() - started)
-    return best, found
+    return (time.process_time() - started) / loops, found
+
+
+def time_engine(snapshots: dict, rounds: int, min_seconds: float) -> dict:
+    """Size -> (best, median, conflicts): one sample of every size per round.
+
+    Each size takes as many checks in a row per sample as last --min-seconds (at least one),
+    and every size gets the same number of samples, so that no size's best is the least of
+    more noisy samples than another's.
+    """
+    loops = {}
+    for size, snapshot in snapshots.items():
+        seconds, _ = _timed_runs(snapshot, 1)
+        loops[size] = max(1, round(min_seconds / max(seconds, 1e-6)))
+    times: dict[int, list[float]] = {size: [] for size in snapshots}
+    found: dict[int, list] = {}
+    for _ in range(rounds):
+        for size, snapshot in snapshots.items():
+            seconds, found[size] = _timed_runs(snapshot, loops[size])
+            times[size].append(seconds)
+    return {
+        size: (min(times[size]), statistics.median(times[size]), found[size]) for size in snapshots
+    }
+
+
+def count_instructions(snapshot) -> int | None:
+    """Instructions the engine executes on the snapshot, counted by valgrind (None without it)."""
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "snapshot.pickle"
+        path.write_bytes(pickle.dumps(snapshot))
+        counts = {}
+        for mode in ("load", "check"):
+            out = Path(folder) / f"{mode}.out"
+            subprocess.run(
+                [
+                    "valgrind",
+                    "--tool=cachegrind",
+                    "--cache-sim=no",
+                    f"--cachegrind-out-file={out}",
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    mode,
+                    str(path),
+                ],
+                env={**os.environ, "PYTHONHASHSEED": "0"},
+                capture_output=True,
+                check=True,
+            )
+            summary = next(
+                line for line in out.read_text().splitlines() if line.startswith("summary:")
+            )
+            counts[mode] = int(summary.split()[1])
+    return counts["check"] - counts["load"]
+
+
+def _child(mode: str, path: str) -> None:
+    """Load the snapshot and check it once (zones, caches); "check" checks it once more."""
+    snapshot = pickle.loads(Path(path).read_bytes())
+    find_conflicts(snapshot)
+    if mode == "check":
+        find_conflicts(snapshot)
 
 
 def time_check_command(size: int) -> dict:
@@ -326,43 +406,65 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 100000])
     parser.add_argument("--brute-limit", type=float, default=60.0, help="seconds")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved timing rounds")
+    parser.add_argument("--min-seconds", type=float, default=0.2, help="least time of one sample")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions with valgrind, if installed"
+    )
+    parser.add_argument("--instructions-max", type=int, default=20000)
     parser.add_argument("--command-size", type=int, default=20000)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
 
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     print()
-    header = (
+    snapshots = {size: snapshot_of(generate_document(size)) for size in args.sizes}
+    timed = time_engine(snapshots, args.rounds, args.min_seconds)
+    header = [
         "meetings",
         "attendances",
         "conflicts",
-        "engine s",
+        "engine s (best)",
+        "median",
         "brute force s",
         "speed-up",
         "growth",
-    )
+    ]
+    if args.instructions:
+        header += ["instructions", "growth"]
     rows = []
-    first_engine = None
-    for size in args.sizes:
-        snapshot = snapshot_of(generate_document(size))
+    first = None
+    for size, snapshot in snapshots.items():
         attendances = sum(len(m.attendees) for m in snapshot.meetings)
-        engine_s, found = time_engine(snapshot, repeat=5 if size <= 20000 else 2)
+        engine_s, median_s, found = timed[size]
         brute_s, brute_found = time_brute_force(size, args.brute_limit)
         if brute_found is not None:
             assert brute_found == _summary(found), f"engine and brute force differ at {size}"
-        first_engine = first_engine or (size, engine_s)
-        rows.append(
-            (
-                f"{size:,}",
-                f"{attendances:,}",
-                f"{len(found):,}",
-                f"{engine_s:.3f}",
-                f"{brute_s:.2f}" if brute_s is not None else f"> {args.brute_limit:.0f} (stopped)",
-                f"{brute_s / engine_s:.0f}x"
-                if brute_s is not None
-                else f"> {args.brute_limit / engine_s:.0f}x",
-                f"{engine_s / first_engine[1]:.1f}x vs {first_engine[0]:,}",
-            )
-        )
+        instructions = None
+        if args.instructions and size <= args.instructions_max:
+            instructions = count_instructions(snapshot)
+        first = first or (size, engine_s, instructions)
+        row = [
+            f"{size:,}",
+            f"{attendances:,}",
+            f"{len(found):,}",
+            f"{engine_s:.3f}",
+            f"{median_s:.3f}",
+            f"{brute_s:.2f}" if brute_s is not None else f"> {args.brute_limit:.0f} (stopped)",
+            f"{brute_s / engine_s:.0f}x"
+            if brute_s is not None
+            else f"> {args.brute_limit / engine_s:.0f}x",
+            f"{engine_s / first[1]:.1f}x vs {first[0]:,}",
+        ]
+        if args.instructions:
+            if instructions is None or not first[2]:
+                row += ["-", "-"]
+            else:
+                row += [f"{instructions / 1e6:,.0f} M", f"{instructions / first[2]:.2f}x"]
+        rows.append(row)
         print(" | ".join(rows[-1]), flush=True)
     print()
     widths = [max(len(r[n]) for r in [header, *rows]) for n in range(len(header))]
