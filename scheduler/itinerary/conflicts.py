@@ -238,6 +238,7 @@ class _Engine:
         if focus is not None:
             self.focus = next(i for i, m in enumerate(self.meetings) if m is focus)
         self.found: list[tuple[tuple, Conflict]] = []
+        self.prepare_meeting_rules()
 
     # -- helpers
 
@@ -299,7 +300,6 @@ class _Engine:
         unsettled: dict[int, list[int]] = {}  # person id -> ranks of theirs not yet settled
         running_in: dict[int, list[int]] = {}  # room id -> ranks still running there
         focus = self.focus
-        self.prepare_meeting_rules()
         for rank, meeting in enumerate(meetings):
             start = starts[rank]
             # Each meeting's attendees once, known people only, first role listed wins.
