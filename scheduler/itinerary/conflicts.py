@@ -20,6 +20,8 @@ Conventions the spec leaves open, kept here and in the brute-force twin in tests
 from __future__ import annotations
 
 import textwrap
+from array import array
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -33,7 +35,7 @@ from scheduler.itinerary.conflict_data import (
     load_snapshot,
 )
 from scheduler.itinerary.memory import cycle_collection_paused
-from scheduler.itinerary.times import day_start, to_local
+from scheduler.itinerary.times import day_start, to_local, zone
 from scheduler.itinerary.travel import TravelLeg, TravelTable
 from scheduler.models import WEEKDAYS, Delegation
 
@@ -54,7 +56,9 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
+_DAY_US = 24 * 60 * _MINUTE_US
 TITLE_LIMIT = 30
+_DENSE_LEG_SLOTS = 4_000_000  # 16 MB of travel minutes: 2,000 venues
 
 
 @dataclass(frozen=True)
@@ -179,9 +183,15 @@ def _us(instant: datetime) -> int:
     return (instant - _EPOCH) // _MICROSECOND
 
 
-def _hhmm_delta(text: str) -> timedelta:
+def _hhmm_us(text: str) -> int:
+    """Microseconds from midnight to an "HH:MM" time ("24:00" ends the day)."""
     hours, minutes = text.split(":")
-    return timedelta(hours=int(hours), minutes=int(minutes))
+    return (int(hours) * 60 + int(minutes)) * _MINUTE_US
+
+
+def _wall_us(local: datetime) -> int:
+    """Microseconds after midnight on the wall clock (not elapsed time on a change day)."""
+    return ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
 
 
 def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
@@ -216,6 +226,17 @@ def _moment(local: datetime) -> str:
 
 
 class _Engine:
+    """One check of a snapshot.
+
+    The meetings are put in rank order and the people, venues and rooms numbered 0, 1, 2...;
+    what the pass asks at every attendance (a meeting's end and venue, a person's meetings not
+    yet settled and languages, a travel time) is then held in flat columns indexed by those
+    numbers, not in dicts of scattered objects. At 20,000 meetings that keeps the pass in a few
+    hundred kilobytes the processor's caches hold, as at 2,000, so the time per meeting stays
+    about the same (docs/benchmarks.md). The snapshot's objects are read again only to word a
+    conflict found.
+    """
+
     def __init__(
         self, snapshot: DelegationSnapshot, estimate_travel: bool, focus: MeetingInfo | None
     ):
@@ -223,22 +244,40 @@ class _Engine:
         self.travel = TravelTable(
             snapshot.travel_times, snapshot.venues.values(), estimate=estimate_travel
         )
-        self._legs: dict[tuple[int, int], TravelLeg | None] = {}
-        meetings = snapshot.meetings
+        self.people = list(snapshot.people.values())
+        self.venues = list(snapshot.venues.values())
+        self.rooms = list(snapshot.rooms.values())
+        self.rank_meetings(snapshot.meetings)
+        self.focus: int | None = None
+        if focus is not None:
+            self.focus = next(i for i, m in enumerate(self.meetings) if m is focus)
+        # Travel minutes from venue number a to b at [a * venues + b]: -1 not looked up yet,
+        # -2 no leg; a dict with the same default past _DENSE_LEG_SLOTS. The legs themselves,
+        # for the message, by the same slot.
+        slots = len(self.venues) ** 2
+        self.leg_minutes: array | defaultdict = (
+            array("i", [-1]) * slots if slots <= _DENSE_LEG_SLOTS else defaultdict(lambda: -1)
+        )
+        self.legs: dict[int, TravelLeg] = {}
+        self.found: list[tuple[tuple, Conflict]] = []
+        self.prepare_meeting_rules()
+
+    def rank_meetings(self, meetings: Iterable[MeetingInfo]) -> None:
+        """Meetings in (start, end, key) order, cancelled ones left out, and their columns."""
+        venue_number = {venue.id: n for n, venue in enumerate(self.venues)}
+        room_number = {room.id: n for n, room in enumerate(self.rooms)}
         # (start, end, key, position): the position settles ties without comparing meetings.
         keyed = sorted(
             (_us(m.start), _us(m.end), m.key, n)
             for n, m in enumerate(meetings)
             if m.status != "cancelled"
         )
-        self.meetings = [meetings[row[3]] for row in keyed]
-        self.starts = [row[0] for row in keyed]
-        self.ends = [row[1] for row in keyed]
-        self.focus: int | None = None
-        if focus is not None:
-            self.focus = next(i for i, m in enumerate(self.meetings) if m is focus)
-        self.found: list[tuple[tuple, Conflict]] = []
-        self.prepare_meeting_rules()
+        ranked = [meetings[row[3]] for row in keyed]
+        self.meetings = ranked
+        self.starts = array("q", [row[0] for row in keyed])
+        self.ends = array("q", [row[1] for row in keyed])
+        self.venue_of = array("i", [venue_number.get(m.venue_id, -1) for m in ranked])
+        self.room_of = array("i", [room_number.get(m.room_id, -1) for m in ranked])
 
     # -- helpers
 
@@ -261,11 +300,15 @@ class _Engine:
         zone = self.zone_of(meeting)
         return "" if zone == self.snap.timezone else f" ({zone} time)"
 
-    def leg(self, from_venue: int, to_venue: int) -> TravelLeg | None:
-        pair = (from_venue, to_venue)
-        if pair not in self._legs:
-            self._legs[pair] = self.travel.leg(from_venue, to_venue)
-        return self._legs[pair]
+    def look_up_leg(self, from_venue: int, to_venue: int, slot: int) -> int:
+        """Minutes of the leg between two venue numbers (-2: none), remembered at ``slot``."""
+        leg = self.travel.leg(self.venues[from_venue].id, self.venues[to_venue].id)
+        minutes = -2
+        if leg is not None:
+            self.legs[slot] = leg
+            minutes = leg.minutes
+        self.leg_minutes[slot] = minutes
+        return minutes
 
     def emit(self, kind, ranks, message, *, person=None, room=None, venue=None, estimated=False):
         if self.focus is not None and self.focus not in ranks:
@@ -295,57 +338,112 @@ class _Engine:
         (each entry beyond the first is a conflict found) and the programme is read once, so the
         work per meeting does not grow with the programme.
         """
-        people, rooms = self.snap.people, self.snap.rooms
         meetings, starts, ends = self.meetings, self.starts, self.ends
-        unsettled: dict[int, list[int]] = {}  # person id -> ranks of theirs not yet settled
-        running_in: dict[int, list[int]] = {}  # room id -> ranks still running there
+        people, person_number = self.people, self.person_number
+        venue_of, room_of = self.venue_of, self.room_of
+        leg_minutes, venue_count = self.leg_minutes, len(self.venues)
+        spoken, limited, capacity, hours = self.spoken, self.limited, self.capacity, self.hours
+        first_instant, after_last = self.first_instant, self.after_last
+        unsettled: list[list[int] | None] = [None] * len(people)  # by person number
+        running_in: list[list[int] | None] = [None] * len(self.rooms)  # by room number
         focus = self.focus
         for rank, meeting in enumerate(meetings):
             start = starts[rank]
-            # Each meeting's attendees once, known people only, first role listed wins.
-            present: dict[int, str] = {}
+            venue = venue_of[rank]
+            present: list[int] = []  # person numbers, each once, known people only
+            shared = -1  # languages all of them speak, as bits
+            interpreted = False  # someone present bridges languages, or lists none
             for person_id, role in meeting.attendees:
-                if person_id in present or person_id not in people:
-                    continue
-                present[person_id] = role
-                earlier = unsettled.get(person_id)
+                person = person_number.get(person_id)
+                if person is None or person in present:
+                    continue  # first role listed wins
+                present.append(person)
+                languages = spoken[person]
+                if languages == 0 or role == "interpreter":
+                    interpreted = True
+                else:
+                    shared &= languages
+                earlier = unsettled[person]
                 if earlier is None:
-                    unsettled[person_id] = [rank]
+                    unsettled[person] = [rank]
                     continue
                 running = []
                 for before in earlier:
                     if ends[before] > start:
                         running.append(before)
-                        self.person_double_booked(people[person_id], before, rank)
-                    else:
-                        self.travel_rule(people[person_id], before, rank)
+                        self.person_double_booked(people[person], before, rank)
+                        continue
+                    # ``rank`` is the next meeting of ``before``: is there time to travel?
+                    came_from = venue_of[before]
+                    if came_from < 0 or venue < 0 or came_from == venue:
+                        continue
+                    slot = came_from * venue_count + venue
+                    minutes = leg_minutes[slot]
+                    if minutes == -1:
+                        minutes = self.look_up_leg(came_from, venue, slot)
+                    gap = start - ends[before]
+                    if minutes >= 0 and gap < minutes * _MINUTE_US:
+                        self.travel_time(people[person], before, rank, self.legs[slot], gap)
                 running.append(rank)
-                unsettled[person_id] = running
-            room_id = meeting.room_id
-            if room_id is not None and room_id in rooms:
-                earlier = running_in.get(room_id)
+                unsettled[person] = running
+            room = room_of[rank]
+            if room >= 0:
+                earlier = running_in[room]
                 running = [] if earlier is None else [r for r in earlier if ends[r] > start]
                 for before in running:
-                    self.room_double_booked(rooms[room_id], before, rank)
+                    self.room_double_booked(self.rooms[room], before, rank)
                 running.append(rank)
-                running_in[room_id] = running
-            if focus is None or rank == focus:
-                self.meeting_rules(rank, meeting, present)
+                running_in[room] = running
+            if focus is not None and rank != focus:
+                continue
+            # The rules of this meeting alone.
+            for person in present:
+                if person in limited:
+                    self.availability(rank, meeting, people[person])
+            if venue >= 0 and hours[venue] is not None:
+                self.opening_hours(rank, meeting, venue)
+            if start < first_instant or ends[rank] > after_last:
+                self.outside_visit_dates(rank, meeting)
+            if room >= 0 and capacity[room] is not None and len(present) > capacity[room]:
+                self.over_capacity(rank, meeting, self.rooms[room], len(present))
+            if present and not interpreted and not shared:
+                self.language_gap(rank, meeting, [people[person] for person in present])
         self.found.sort(key=lambda item: item[0])
         return [conflict for _, conflict in self.found]
 
-    # -- rules over pairs
+    def prepare_meeting_rules(self) -> None:
+        """What the rules look up, worked out once per check, by entity number."""
+        snap = self.snap
+        self.person_number = {person.id: n for n, person in enumerate(self.people)}
+        self.first_instant = _us(day_start(snap.start_date, snap.timezone))
+        self.after_last = _us(day_start(snap.end_date + timedelta(days=1), snap.timezone))
+        # Weekday -> [(opens, closes)] in microseconds after local midnight, None: always open.
+        self.hours = [
+            {
+                day: [(_hhmm_us(pair[0]), _hhmm_us(pair[1])) for pair in pairs]
+                for day, pairs in venue.opening_hours.items()
+            }
+            if venue.opening_hours
+            else None
+            for venue in self.venues
+        ]
+        self.zones = [zone(venue.timezone) for venue in self.venues]
+        self.capacity = [room.capacity for room in self.rooms]
+        self.limited = {
+            n for n, p in enumerate(self.people) if p.available_from or p.available_until
+        }
+        # The primary subtags a person speaks, one bit each; 0 for an interpreter or someone
+        # who lists no languages, as either rules out a gap.
+        bits: dict[str, int] = {}
+        self.spoken = []
+        for person in self.people:
+            mask = 0
+            if person.languages and person.role != "interpreter":
+                for tag in person.languages:
+                    mask |= 1 << bits.setdefault(_primary(tag), len(bits))
+            self.spoken.append(mask)
 
-    def travel_rule(self, person, first: int, second: int) -> None:
-        """``second`` is the person's next meeting after ``first``: is there time to travel?"""
-        from_venue = self.meetings[first].venue_id
-        to_venue = self.meetings[second].venue_id
-        if from_venue is None or to_venue is None or to_venue == from_venue:
-            return
-        leg = self.leg(from_venue, to_venue)
-        gap = self.starts[second] - self.ends[first]
-        if leg is not None and gap < leg.minutes * _MINUTE_US:
-            self.travel_time(person, first, second, leg, gap)
+    # -- rules over pairs
 
     def person_double_booked(self, person, first: int, second: int) -> None:
         a, b = self.meetings[first], self.meetings[second]
@@ -391,58 +489,6 @@ class _Engine:
 
     # -- rules over one meeting
 
-    def prepare_meeting_rules(self) -> None:
-        """What the rules of one meeting look up, worked out once per check."""
-        snap = self.snap
-        people = snap.people
-        self.first_instant = _us(day_start(snap.start_date, snap.timezone))
-        self.after_last = _us(day_start(snap.end_date + timedelta(days=1), snap.timezone))
-        self.hours = {
-            venue.id: {
-                day: [(_hhmm_delta(pair[0]), _hhmm_delta(pair[1])) for pair in pairs]
-                for day, pairs in venue.opening_hours.items()
-            }
-            for venue in snap.venues.values()
-            if venue.opening_hours
-        }
-        self.limited = {p.id for p in people.values() if p.available_from or p.available_until}
-        # Per person once: primary language subtags (None: lists none) and interpreter role.
-        self.spoken = {
-            p.id: frozenset(_primary(tag) for tag in p.languages) if p.languages else None
-            for p in people.values()
-        }
-        self.interpreters = {p.id for p in people.values() if p.role == "interpreter"}
-
-    def meeting_rules(self, rank: int, meeting: MeetingInfo, present: dict[int, str]) -> None:
-        """Availability, opening hours, visit dates, capacity and language of one meeting."""
-        snap = self.snap
-        if self.limited:
-            for person_id in self.limited.intersection(present):
-                self.availability(rank, meeting, snap.people[person_id])
-        hours = self.hours.get(meeting.venue_id)
-        if hours is not None:
-            self.opening_hours(rank, meeting, hours)
-        if self.starts[rank] < self.first_instant or self.ends[rank] > self.after_last:
-            self.emit(
-                "outside_visit_dates",
-                (rank,),
-                f"{_quoted(meeting)} ({self.span(meeting)}{self.zone_note(meeting)}) "
-                f"is outside the visit dates, {_visit_dates(snap.start_date, snap.end_date)}",
-            )
-        room = snap.rooms.get(meeting.room_id) if meeting.room_id is not None else None
-        if room is not None and room.capacity is not None and len(present) > room.capacity:
-            venue = snap.venues.get(room.venue_id)
-            self.emit(
-                "over_capacity",
-                (rank,),
-                f"{_quoted(meeting)} has {len(present)} attendees but {room.name}"
-                f"{' at ' + venue.name if venue else ''} holds {room.capacity}",
-                room=room.key,
-                venue=venue.key if venue else None,
-            )
-        if present:
-            self.language_gap(rank, meeting, present, self.spoken, self.interpreters)
-
     def availability(self, rank: int, meeting: MeetingInfo, person) -> None:
         early = person.available_from is not None and meeting.start < person.available_from
         late = person.available_until is not None and meeting.end > person.available_until
@@ -465,15 +511,17 @@ class _Engine:
             person=person.key,
         )
 
-    def opening_hours(self, rank: int, meeting: MeetingInfo, hours: dict) -> None:
-        venue = self.snap.venues[meeting.venue_id]
-        start = to_local(meeting.start, venue.timezone).replace(tzinfo=None)
-        end = to_local(meeting.end, venue.timezone).replace(tzinfo=None)
-        midnight = datetime.combine(start.date(), datetime.min.time())
+    def opening_hours(self, rank: int, meeting: MeetingInfo, venue_number: int) -> None:
+        """Open hours are wall-clock times: compare the meeting's wall clock at the venue."""
+        venue = self.venues[venue_number]
+        venue_zone = self.zones[venue_number]
+        start, end = meeting.start.astimezone(venue_zone), meeting.end.astimezone(venue_zone)
         weekday = start.weekday()
-        pairs = hours.get(WEEKDAYS[weekday], [])
-        if any(midnight + opens <= start and end <= midnight + closes for opens, closes in pairs):
-            return
+        since = _wall_us(start)
+        until = _wall_us(end) + (end.toordinal() - start.toordinal()) * _DAY_US
+        for opens, closes in self.hours[venue_number].get(WEEKDAYS[weekday], ()):
+            if opens <= since and until <= closes:
+                return
         listed = venue.opening_hours.get(WEEKDAYS[weekday]) or []
         open_text = ", ".join(f"{a}-{b}" for a, b in listed) if listed else "closed"
         self.emit(
@@ -484,16 +532,27 @@ class _Engine:
             venue=venue.key,
         )
 
-    def language_gap(self, rank, meeting, present: dict[int, str], spoken, interpreters) -> None:
-        shared = None
-        for person_id, role in present.items():
-            languages = spoken[person_id]
-            if languages is None or role == "interpreter" or person_id in interpreters:
-                return
-            shared = languages if shared is None else shared & languages
-        if shared:
-            return
-        people = [self.snap.people[person_id] for person_id in present]
+    def outside_visit_dates(self, rank: int, meeting: MeetingInfo) -> None:
+        snap = self.snap
+        self.emit(
+            "outside_visit_dates",
+            (rank,),
+            f"{_quoted(meeting)} ({self.span(meeting)}{self.zone_note(meeting)}) "
+            f"is outside the visit dates, {_visit_dates(snap.start_date, snap.end_date)}",
+        )
+
+    def over_capacity(self, rank: int, meeting: MeetingInfo, room, attendees: int) -> None:
+        venue = self.snap.venues.get(room.venue_id)
+        self.emit(
+            "over_capacity",
+            (rank,),
+            f"{_quoted(meeting)} has {attendees} attendees but {room.name}"
+            f"{' at ' + venue.name if venue else ''} holds {room.capacity}",
+            room=room.key,
+            venue=venue.key if venue else None,
+        )
+
+    def language_gap(self, rank: int, meeting: MeetingInfo, people: list) -> None:
         who = "; ".join(f"{p.name}: {', '.join(p.languages)}" for p in people[:6])
         if len(people) > 6:
             who += "; ..."
