@@ -221,9 +221,10 @@ def snapshot_of(document: dict) -> DelegationSnapshot:
             room_ids.get((m["venue"], m.get("room"))),
             tuple((person_ids[a["person"]], "required") for a in m["attendees"]),
         )
-        # In time order, as load_snapshot reads them.
+        # In rank order (start, end, key), as load_snapshot reads them.
         for n, m in sorted(
-            enumerate(document["meetings"], 1), key=lambda item: (item[1]["start"], item[1]["end"])
+            enumerate(document["meetings"], 1),
+            key=lambda item: (item[1]["start"], item[1]["end"], item[1]["key"]),
         )
     )
     d = document["delegation"]

@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import count_queries, minimal_document
@@ -10,12 +10,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
+from scheduler.itinerary.conflict_data import (
+    DelegationSnapshot,
+    MeetingInfo,
+    PersonInfo,
+    load_snapshot,
+)
 from scheduler.itinerary.conflicts import (
     Conflict,
     ProposedMeeting,
     check_delegation,
     check_proposed_meeting,
     conflicts_by_meeting,
+    find_conflicts,
     short_title,
 )
 from scheduler.itinerary.travel import estimated_minutes, great_circle_km
@@ -905,3 +912,48 @@ def test_single_meeting_check_agrees_with_the_whole_delegation(app, load_documen
         for row in rows:
             expected = [c for c in everything if row.key in c.meetings]
             assert check_proposed_meeting(db.session, proposal_for(row)) == expected, row.key
+
+
+def test_the_loader_reads_meetings_in_rank_order_and_any_order_gives_the_same_answer(
+    app, load_document
+):
+    # Same start and end: rank order is by key, compared by code point ("a-c" < "a1" < "ab"),
+    # which a locale's collation (ignoring the hyphen) would not give.
+    document = itinerary(
+        people=[person("ana"), person("ben")],
+        venues=[venue("hq", rooms=["a"]), venue("lab")],
+        meetings=[
+            meeting("ab", "2024-09-25T10:00", "2024-09-25T11:00", "ana", venue="hq", room="a"),
+            meeting("a1", "2024-09-25T10:00", "2024-09-25T11:00", "ben", venue="hq", room="a"),
+            meeting("a-c", "2024-09-25T10:00", "2024-09-25T11:00", "ana", "ben", venue="lab"),
+            meeting("early", "2024-09-25T09:00", "2024-09-25T09:50", "ana", "ben", venue="lab"),
+        ],
+        travel=[("hq", "lab", 30)],
+    )
+    load_document(document)
+    with app.app_context():
+        delegation = db.session.scalar(select(Delegation).where(Delegation.key == KEY))
+        snapshot = load_snapshot(db.session, delegation)
+    assert [m.key for m in snapshot.meetings] == ["early", "a-c", "a1", "ab"]
+    found = find_conflicts(snapshot)
+    assert {c.kind for c in found} == {"person_double_booked", "room_double_booked"}
+    for order in (reversed(snapshot.meetings), random.Random(3).sample(snapshot.meetings, 4)):
+        assert find_conflicts(replace(snapshot, meetings=tuple(order))) == found
+
+
+def test_a_focus_outside_the_snapshot_is_refused_and_a_cancelled_one_is_in_no_conflict():
+    at = datetime(2024, 9, 25, 1, 0, tzinfo=UTC)
+    ana = PersonInfo(1, "ana", "ANA", languages=("en",))
+    first = MeetingInfo(
+        1, "m1", "First", "confirmed", at, at + timedelta(hours=1), attendees=((1, "required"),)
+    )
+    second = replace(first, id=2, key="m2", title="Second")  # the same hour: double booked
+    day = date(2024, 9, 25)
+    snapshot = DelegationSnapshot(
+        KEY, "Asia/Tokyo", day, day, people={1: ana}, meetings=(first, second)
+    )
+    assert [c.kind for c in find_conflicts(snapshot, focus=second)] == ["person_double_booked"]
+    with pytest.raises(ValueError, match="focus"):
+        find_conflicts(snapshot, focus=replace(second, key="m3"))
+    cancelled = replace(second, status="cancelled")
+    assert find_conflicts(replace(snapshot, meetings=(first, cancelled)), focus=cancelled) == []

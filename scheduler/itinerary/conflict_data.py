@@ -171,9 +171,13 @@ def load_snapshot(session: Session, delegation: Delegation) -> DelegationSnapsho
     ).all()
     travel = session.execute(select(*_TRAVEL_COLUMNS).where(TravelTime.delegation_id == did)).all()
     active = and_(Meeting.delegation_id == did, Meeting.status != "cancelled")
-    # In time order: the rules then walk memory mostly in the order it was filled.
+    # In the engine's rank order, so that it need not sort: keys compared by code point, as
+    # Python compares them (PostgreSQL's default collation would not).
+    key = (
+        Meeting.key.collate("C") if session.get_bind().dialect.name == "postgresql" else Meeting.key
+    )
     meeting_rows = session.execute(
-        select(*_MEETING_COLUMNS).where(active).order_by(Meeting.start, Meeting.end)
+        select(*_MEETING_COLUMNS).where(active).order_by(Meeting.start, Meeting.end, key)
     ).all()
     attendees: dict[int, list[tuple[int, str]]] = {}
     for meeting_id, person_id, role in session.execute(

@@ -2,10 +2,10 @@
 
 One engine serves the whole delegation (``check_delegation``), the edit form's "what if I save
 this?" (``check_proposed_meeting``) and tests or benchmarks on in-memory data
-(``find_conflicts`` on a ``DelegationSnapshot``). It sorts the meetings once, then reads them
-in that order in a single pass, keeping for each person and each room only the meetings not
-yet settled, so it costs O(n log n) in the attendances (plus the conflicts found), never all
-pairs.
+(``find_conflicts`` on a ``DelegationSnapshot``). It reads the meetings once, applying each
+meeting's own rules and putting them in rank order (sorting only what the loader did not), then
+sweeps them in that order keeping for each person and each room only the meetings not yet
+settled, so it costs O(n log n) in the attendances (plus the conflicts found), never all pairs.
 
 Conventions the spec leaves open, kept here and in the brute-force twin in tests/:
 - "Earlier" means ordered by (start, end, key); a pair lists the earlier meeting first and the
@@ -61,7 +61,7 @@ TITLE_LIMIT = 30
 _DENSE_LEG_SLOTS = 4_000_000  # 16 MB of travel minutes: 2,000 venues
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conflict:
     kind: str
     severity: str
@@ -172,6 +172,8 @@ def find_conflicts(
     focus: MeetingInfo | None = None,
 ) -> list[Conflict]:
     """The conflicts of a snapshot (only those involving ``focus`` when it is given)."""
+    if focus is not None and focus.status == "cancelled":
+        return []  # a cancelled meeting takes part in no rule
     with cycle_collection_paused():
         return _Engine(snapshot, estimate_travel, focus).run()
 
@@ -226,15 +228,15 @@ def _moment(local: datetime) -> str:
 
 
 class _Engine:
-    """One check of a snapshot.
+    """One check of a snapshot, in two passes.
 
-    The meetings are put in rank order and the people, venues and rooms numbered 0, 1, 2...;
-    what the pass asks at every attendance (a meeting's end and venue, a person's meetings not
-    yet settled and languages, a travel time) is then held in flat columns indexed by those
-    numbers, not in dicts of scattered objects. At 20,000 meetings that keeps the pass in a few
-    hundred kilobytes the processor's caches hold, as at 2,000, so the time per meeting stays
-    about the same (docs/benchmarks.md). The snapshot's objects are read again only to word a
-    conflict found.
+    The first reads each meeting once, in the order given: it applies the meeting's own rules
+    while the meeting is at hand and copies what the second pass needs into flat columns (start,
+    end, venue and room numbers, the numbers of the people attending), with people, venues and
+    rooms numbered 0, 1, 2... The second sweeps those columns in rank order for the rules over
+    pairs. So a large programme's scattered objects are read once, in the order they were made,
+    and the sweep stays in a few hundred kilobytes that the processor's caches hold at 20,000
+    meetings as at 2,000 (docs/benchmarks.md); objects are read again only to word a conflict.
     """
 
     def __init__(
@@ -247,10 +249,8 @@ class _Engine:
         self.people = list(snapshot.people.values())
         self.venues = list(snapshot.venues.values())
         self.rooms = list(snapshot.rooms.values())
-        self.rank_meetings(snapshot.meetings)
-        self.focus: int | None = None
-        if focus is not None:
-            self.focus = next(i for i, m in enumerate(self.meetings) if m is focus)
+        self.found: list[tuple[tuple, Conflict]] = []
+        self.prepare_lookups()
         # Travel minutes from venue number a to b at [a * venues + b]: -1 not looked up yet,
         # -2 no leg; a dict with the same default past _DENSE_LEG_SLOTS. The legs themselves,
         # for the message, by the same slot.
@@ -259,25 +259,88 @@ class _Engine:
             array("i", [-1]) * slots if slots <= _DENSE_LEG_SLOTS else defaultdict(lambda: -1)
         )
         self.legs: dict[int, TravelLeg] = {}
-        self.found: list[tuple[tuple, Conflict]] = []
-        self.prepare_meeting_rules()
+        self.read_meetings(snapshot.meetings, focus)
 
-    def rank_meetings(self, meetings: Iterable[MeetingInfo]) -> None:
-        """Meetings in (start, end, key) order, cancelled ones left out, and their columns."""
-        venue_number = {venue.id: n for n, venue in enumerate(self.venues)}
-        room_number = {room.id: n for n, room in enumerate(self.rooms)}
-        # (start, end, key, position): the position settles ties without comparing meetings.
-        keyed = sorted(
-            (_us(m.start), _us(m.end), m.key, n)
-            for n, m in enumerate(meetings)
-            if m.status != "cancelled"
-        )
-        ranked = [meetings[row[3]] for row in keyed]
-        self.meetings = ranked
-        self.starts = array("q", [row[0] for row in keyed])
-        self.ends = array("q", [row[1] for row in keyed])
-        self.venue_of = array("i", [venue_number.get(m.venue_id, -1) for m in ranked])
-        self.room_of = array("i", [room_number.get(m.room_id, -1) for m in ranked])
+    def read_meetings(self, meetings: Iterable[MeetingInfo], focus: MeetingInfo | None) -> None:
+        """The first pass: columns of the meetings not cancelled, and each meeting's own rules.
+
+        The columns end up in rank order, (start, end, key). The loader reads meetings in that
+        order, so the pass only checks it; other input is sorted afterwards.
+        """
+        person_number, venue_number = self.person_number, self.venue_number
+        room_number, spoken = self.room_number, self.spoken
+        self.meetings = ranked = []
+        self.starts, self.ends = starts, ends = array("q"), array("q")
+        self.venue_of, self.room_of = venue_of, room_of = array("i"), array("i")
+        # The people at meeting r are attendee_people[first_attendee[r]:first_attendee[r + 1]].
+        self.attendee_people = attendee_people = array("i")
+        self.first_attendee = first_attendee = array("i", [0])
+        self.focus: int | None = None
+        in_order = True
+        last = (0, 0, "")
+        for meeting in meetings:
+            if meeting.status == "cancelled":
+                continue
+            rank = len(ranked)
+            start, end = _us(meeting.start), _us(meeting.end)
+            if in_order and rank and (start, end, meeting.key) <= last:
+                in_order = False
+            last = (start, end, meeting.key)
+            venue = venue_number.get(meeting.venue_id, -1)
+            room = room_number.get(meeting.room_id, -1)
+            ranked.append(meeting)
+            starts.append(start)
+            ends.append(end)
+            venue_of.append(venue)
+            room_of.append(room)
+            present: list[int] = []  # person numbers, each once, known people only
+            shared = -1  # languages all of them speak, as bits
+            interpreted = False  # someone present bridges languages, or lists none
+            for person_id, role in meeting.attendees:
+                person = person_number.get(person_id)
+                if person is None or person in present:
+                    continue  # first role listed wins
+                present.append(person)
+                languages = spoken[person]
+                if languages == 0 or role == "interpreter":
+                    interpreted = True
+                else:
+                    shared &= languages
+            attendee_people.extend(present)
+            first_attendee.append(len(attendee_people))
+            if focus is None or meeting is focus:
+                if meeting is focus:
+                    self.focus = rank
+                understood = interpreted or shared != 0
+                self.meeting_rules(rank, meeting, start, end, venue, room, present, understood)
+        if focus is not None and self.focus is None:
+            raise ValueError(f"focus: {focus.key!r} is not a meeting of the snapshot")
+        if not in_order:
+            self.put_in_rank_order()
+
+    def put_in_rank_order(self) -> None:
+        """Sort the columns read in another order, and renumber what the first pass found."""
+        meetings, starts, ends = self.meetings, self.starts, self.ends
+        # The position settles ties (a key given twice) without comparing meetings.
+        order = sorted(range(len(meetings)), key=lambda n: (starts[n], ends[n], meetings[n].key, n))
+        rank_of = array("i", [0]) * len(order)
+        for rank, n in enumerate(order):
+            rank_of[n] = rank
+        self.meetings = [meetings[n] for n in order]
+        self.starts = array("q", [starts[n] for n in order])
+        self.ends = array("q", [ends[n] for n in order])
+        self.venue_of = array("i", [self.venue_of[n] for n in order])
+        self.room_of = array("i", [self.room_of[n] for n in order])
+        people, first = self.attendee_people, self.first_attendee
+        self.attendee_people = array("i")
+        self.first_attendee = array("i", [0])
+        for n in order:
+            self.attendee_people.extend(people[first[n] : first[n + 1]])
+            self.first_attendee.append(len(self.attendee_people))
+        # So far only single meetings' conflicts: (rank, -1, ...) sort keys.
+        self.found = [((rank_of[key[0]], *key[1:]), conflict) for key, conflict in self.found]
+        if self.focus is not None:
+            self.focus = rank_of[self.focus]
 
     # -- helpers
 
@@ -323,46 +386,33 @@ class _Engine:
             message,
             estimated,
         )
+        # Ordered by meetings (a meeting alone before its pairs), kind, person, room, venue.
+        second = ranks[1] if len(ranks) > 1 else -1
         self.found.append(
-            ((ranks, _KIND_ORDER[kind], person or "", room or "", venue or ""), conflict)
+            ((ranks[0], second, _KIND_ORDER[kind], person or "", room or "", venue or ""), conflict)
         )
 
     def run(self) -> list[Conflict]:
-        """One pass over the meetings in rank order, every rule of a meeting while it is at hand.
+        """The second pass: the rules over pairs, sweeping the columns in rank order.
 
         For each person and each room it keeps only the meetings not yet settled: those still
         running (a later meeting that starts before one ends overlaps it) and, for a person,
         those whose next meeting has not come yet (the first later one to start at or after it
         ends is its next). A meeting leaves the list at its next meeting, and no later meeting
         can overlap it then, since later meetings start later. The lists hold only what overlaps
-        (each entry beyond the first is a conflict found) and the programme is read once, so the
-        work per meeting does not grow with the programme.
+        (each entry beyond the first is a conflict found), so the work per meeting does not grow
+        with the programme.
         """
-        meetings, starts, ends = self.meetings, self.starts, self.ends
-        people, person_number = self.people, self.person_number
+        starts, ends, people = self.starts, self.ends, self.people
         venue_of, room_of = self.venue_of, self.room_of
+        attendee_people, first_attendee = self.attendee_people, self.first_attendee
         leg_minutes, venue_count = self.leg_minutes, len(self.venues)
-        spoken, limited, capacity, hours = self.spoken, self.limited, self.capacity, self.hours
-        first_instant, after_last = self.first_instant, self.after_last
         unsettled: list[list[int] | None] = [None] * len(people)  # by person number
         running_in: list[list[int] | None] = [None] * len(self.rooms)  # by room number
-        focus = self.focus
-        for rank, meeting in enumerate(meetings):
+        for rank in range(len(self.meetings)):
             start = starts[rank]
             venue = venue_of[rank]
-            present: list[int] = []  # person numbers, each once, known people only
-            shared = -1  # languages all of them speak, as bits
-            interpreted = False  # someone present bridges languages, or lists none
-            for person_id, role in meeting.attendees:
-                person = person_number.get(person_id)
-                if person is None or person in present:
-                    continue  # first role listed wins
-                present.append(person)
-                languages = spoken[person]
-                if languages == 0 or role == "interpreter":
-                    interpreted = True
-                else:
-                    shared &= languages
+            for person in attendee_people[first_attendee[rank] : first_attendee[rank + 1]]:
                 earlier = unsettled[person]
                 if earlier is None:
                     unsettled[person] = [rank]
@@ -394,27 +444,15 @@ class _Engine:
                     self.room_double_booked(self.rooms[room], before, rank)
                 running.append(rank)
                 running_in[room] = running
-            if focus is not None and rank != focus:
-                continue
-            # The rules of this meeting alone.
-            for person in present:
-                if person in limited:
-                    self.availability(rank, meeting, people[person])
-            if venue >= 0 and hours[venue] is not None:
-                self.opening_hours(rank, meeting, venue)
-            if start < first_instant or ends[rank] > after_last:
-                self.outside_visit_dates(rank, meeting)
-            if room >= 0 and capacity[room] is not None and len(present) > capacity[room]:
-                self.over_capacity(rank, meeting, self.rooms[room], len(present))
-            if present and not interpreted and not shared:
-                self.language_gap(rank, meeting, [people[person] for person in present])
         self.found.sort(key=lambda item: item[0])
         return [conflict for _, conflict in self.found]
 
-    def prepare_meeting_rules(self) -> None:
-        """What the rules look up, worked out once per check, by entity number."""
+    def prepare_lookups(self) -> None:
+        """Entity numbers, and what the rules look up by them, worked out once per check."""
         snap = self.snap
         self.person_number = {person.id: n for n, person in enumerate(self.people)}
+        self.venue_number = {venue.id: n for n, venue in enumerate(self.venues)}
+        self.room_number = {room.id: n for n, room in enumerate(self.rooms)}
         self.first_instant = _us(day_start(snap.start_date, snap.timezone))
         self.after_last = _us(day_start(snap.end_date + timedelta(days=1), snap.timezone))
         # Weekday -> [(opens, closes)] in microseconds after local midnight, None: always open.
@@ -442,6 +480,23 @@ class _Engine:
                 for tag in person.languages:
                     mask |= 1 << bits.setdefault(_primary(tag), len(bits))
             self.spoken.append(mask)
+
+    def meeting_rules(self, rank, meeting, start, end, venue, room, present, understood) -> None:
+        """Availability, opening hours, visit dates, capacity and language of one meeting."""
+        if self.limited:
+            for person in present:
+                if person in self.limited:
+                    self.availability(rank, meeting, self.people[person])
+        if venue >= 0 and self.hours[venue] is not None:
+            self.opening_hours(rank, meeting, venue)
+        if start < self.first_instant or end > self.after_last:
+            self.outside_visit_dates(rank, meeting)
+        if room >= 0:
+            capacity = self.capacity[room]
+            if capacity is not None and len(present) > capacity:
+                self.over_capacity(rank, meeting, self.rooms[room], len(present))
+        if present and not understood:
+            self.language_gap(rank, meeting, [self.people[p] for p in present])
 
     # -- rules over pairs
 
