@@ -172,7 +172,7 @@ def load_snapshot(session: Session, delegation: Delegation) -> DelegationSnapsho
     travel = session.execute(select(*_TRAVEL_COLUMNS).where(TravelTime.delegation_id == did)).all()
     active = and_(Meeting.delegation_id == did, Meeting.status != "cancelled")
     # In the engine's rank order, so that it need not sort: keys compared by code point, as
-    # Python compares them (PostgreSQL's default collation would not).
+    # Python compares them (SQLite's default; a PostgreSQL database's locale may not be).
     key = (
         Meeting.key.collate("C") if session.get_bind().dialect.name == "postgresql" else Meeting.key
     )
