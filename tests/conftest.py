@@ -8,8 +8,10 @@ without them, and fail in CI (CI=true), where nothing may skip.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -155,6 +157,13 @@ def csrf_token_from(html: str) -> str:
         marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def opened_stamp(page: str) -> dict:
+    """The edit stamp an edit form's page carries, as form data to send back with the save."""
+    match = re.search(r'<input id="opened" name="opened" type="hidden" value="([^"]*)"', page)
+    assert match, "the page has no edit stamp"
+    return {"opened": html.unescape(match.group(1))}
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from conftest import count_queries, csrf_token_from, minimal_document
+from conftest import count_queries, csrf_token_from, minimal_document, opened_stamp
 from sqlalchemy import func, select
 
 from scheduler.extensions import db
@@ -128,7 +128,9 @@ def test_a_delegation_key_is_used_once(client, app, login, load_document):
 
 def test_editing_keeps_the_key(client, app, login, load_document):
     load_document(minimal_document())
-    response = post(client, f"{BASE}/edit", delegation_data(key="hijacked", name="Renamed visit"))
+    page = client.get(f"{BASE}/edit").get_data(as_text=True)
+    data = delegation_data(key="hijacked", name="Renamed visit", **opened_stamp(page))
+    response = post(client, f"{BASE}/edit", data)
     assert response.status_code == 302
     with app.app_context():
         delegation = db.session.scalar(select(Delegation))

@@ -6,7 +6,7 @@ import html
 from datetime import UTC, datetime
 
 import pytest
-from conftest import csrf_token_from, minimal_document
+from conftest import csrf_token_from, minimal_document, opened_stamp
 from sqlalchemy import func, select
 
 from scheduler.extensions import db
@@ -88,7 +88,14 @@ def test_editing_a_person_shows_local_times_and_keeps_the_key(client, app, visit
     response = post(
         client,
         f"{BASE}/people/yoon/edit",
-        person_data(app, key="other", name="YOON S.", organization_id="0", available_from=""),
+        person_data(
+            app,
+            key="other",
+            name="YOON S.",
+            organization_id="0",
+            available_from="",
+            **opened_stamp(page),
+        ),
     )
     assert response.status_code == 302
     saved = person(app)
@@ -143,10 +150,11 @@ def test_an_organisation_is_added_and_edited(client, app, visit):
         },
     )
     assert response.status_code == 302
+    page = client.get(f"{BASE}/organizations/kvic/edit").get_data(as_text=True)
     post(
         client,
         f"{BASE}/organizations/kvic/edit",
-        {"name": "KVIC", "native_name": "", "country": "KR"},
+        {"name": "KVIC", "native_name": "", "country": "KR", **opened_stamp(page)},
     )
     with app.app_context():
         org = db.session.scalar(select(Organization).where(Organization.key == "kvic"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from conftest import csrf_token_from, minimal_document
+from conftest import csrf_token_from, minimal_document, opened_stamp
 from sqlalchemy import select
 
 from scheduler.extensions import db
@@ -94,6 +94,7 @@ def test_a_venue_without_hours_is_always_open_and_rooms_are_kept_when_editing(cl
             name="Shonan Health Innovation Park",
             hours_mon="",
             hours_tue="",
+            **opened_stamp(page),
             **{
                 "rooms-0-room_id": str(hall_id),
                 "rooms-0-key": "hall",
@@ -156,10 +157,17 @@ def test_a_travel_time_is_added_and_edited(client, app, visit):
     assert "METI main building" in page and ">80<" in page
     with app.app_context():
         travel_id = db.session.scalar(select(TravelTime.id))
+    page = client.get(f"{BASE}/travel-times/{travel_id}/edit").get_data(as_text=True)
     post(
         client,
         f"{BASE}/travel-times/{travel_id}/edit",
-        {"from_venue_id": ids["ipark"], "to_venue_id": ids["meti"], "minutes": "95", "mode": ""},
+        {
+            "from_venue_id": ids["ipark"],
+            "to_venue_id": ids["meti"],
+            "minutes": "95",
+            "mode": "",
+            **opened_stamp(page),
+        },
     )
     with app.app_context():
         travel = db.session.get(TravelTime, travel_id)

@@ -2,13 +2,17 @@
 
 No Flask in here: the views turn form input into a ``MeetingChanges`` and call these, and tests
 call them directly. Meetings are never deleted. Every save checks the version the coordinator
-saw, so an edit made on a stale copy is refused instead of silently overwriting someone's work.
+saw, so an edit made on a stale copy is refused instead of silently overwriting someone's work;
+the other forms (people, organisations, venues, travel times, the delegation) carry an edit
+stamp of the values they opened with, compared the same way (``edit_stamp``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +33,32 @@ from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganizatio
 
 KEY_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 KEY_MAX = 64
+
+
+def edit_stamp(values: Mapping[str, object]) -> str:
+    """The values a form opened with, as text the page carries back with the save."""
+    return json.dumps(_plain(values), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def changed_since(stamp: str | None, values: Mapping[str, object]) -> list[str]:
+    """The names whose value now differs from the stamp's; all of them when it is unreadable.
+
+    A save whose form opened with other values than the row has now would overwrite what
+    someone else saved meanwhile: the view refuses it and shows what changed.
+    """
+    try:
+        opened = json.loads(stamp) if stamp else None
+    except ValueError:
+        opened = None
+    if not isinstance(opened, dict):
+        return list(values)
+    now = _plain(values)
+    return [name for name in values if name not in opened or opened[name] != now[name]]
+
+
+def _plain(values: Mapping[str, object]) -> dict:
+    """JSON's view of the values (datetimes as text, tuples as lists), so both sides compare."""
+    return json.loads(json.dumps(dict(values), default=str))
 
 
 class StaleMeetingError(Exception):

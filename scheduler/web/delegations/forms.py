@@ -23,6 +23,8 @@ except ImportError:  # WTForms before 3.3 takes (value, label, render_kw) tuples
 
 from scheduler.itinerary.editing import (
     KEY_RE,
+    changed_since,
+    edit_stamp,
     local_to_utc,
     repeated_wall_time_offsets,
     utc_to_form,
@@ -85,7 +87,54 @@ def long_text_field(label: str, **kwargs) -> TextAreaField:
     )
 
 
-class DelegationForm(FlaskForm):
+class EditStamped:
+    """A form that refuses to save over changes made after it was opened (mix in first).
+
+    The view stamps the form with the row's values when it opens it, and before saving asks
+    ``refused_as_stale`` with the row's values now: if any differ, nothing is saved, the page
+    says what changed (``stale_fields``), and the stamp is renewed so that saving again, once
+    the coordinator has looked, applies what they typed.
+    """
+
+    opened = HiddenField()
+    stale_fields: tuple[tuple[str, str | None], ...] = ()  # (label, value now, when short)
+
+    def stamp(self, values: dict) -> None:
+        self.opened.data = edit_stamp(values)
+
+    def refused_as_stale(self, values: dict) -> bool:
+        changed = changed_since(self.opened.data, values)
+        if not changed:
+            return False
+        self.stale_fields = tuple(
+            (
+                self[name].label.text if name in self else name.replace("_", " ").capitalize(),
+                _shown(values[name]),
+            )
+            for name in changed
+        )
+        self.stamp(values)
+        return True
+
+    def populate_obj(self, obj) -> None:
+        for name, field in self._fields.items():
+            if name != "opened":
+                field.populate_obj(obj, name)
+
+
+def _shown(value) -> str | None:
+    """A value as the stale notice shows it, or None when it is not short plain text."""
+    if value is None or value == "" or value == []:
+        return "empty"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ", ".join(value)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        text = str(value)
+        return text if len(text) <= 80 else None
+    return None
+
+
+class DelegationForm(EditStamped, FlaskForm):
     key = key_field()
     name = text_field("Name", required=True)
     native_name = text_field("Name in the delegation's language")

@@ -94,6 +94,19 @@ def reviewed_conflicts(delegation: Delegation):
     return review_conflicts(conflicts, acks)
 
 
+def stale_edit(form, row, values_of) -> bool:
+    """Stamp an edit form when it opens; when it is saved, whether the row changed meanwhile.
+
+    The row is read again first, locked (``FOR UPDATE`` on PostgreSQL) so that two saves of it
+    take turns; the form then compares it with the values it opened with (``EditStamped``).
+    """
+    if not form.is_submitted():
+        form.stamp(values_of(row))
+        return False
+    db.session.refresh(row, with_for_update=True)
+    return form.refused_as_stale(values_of(row))
+
+
 def user_id() -> int | None:
     return current_user.get_id() and int(current_user.get_id())
 
@@ -170,13 +183,31 @@ def edit(key: str):
     delegation = delegation_or_404(key)
     form = DelegationForm(obj=delegation)
     form.key.data = delegation.key  # keys are identities: fixed once created
-    if form.validate_on_submit():
+    stale = stale_edit(form, delegation, _delegation_values)
+    if not stale and form.validate_on_submit():
         form.key.data = delegation.key
         form.populate_obj(delegation)
         db.session.commit()
         flash("Delegation saved.", "info")
         return redirect(url_for("delegations.programme", key=delegation.key))
-    return render_template("delegations/form.html", form=form, delegation=delegation)
+    page = render_template("delegations/form.html", form=form, delegation=delegation)
+    return page, 409 if stale else 200
+
+
+DELEGATION_FIELDS = (
+    "name",
+    "native_name",
+    "host",
+    "timezone",
+    "start_date",
+    "end_date",
+    "description",
+)
+
+
+def _delegation_values(delegation: Delegation) -> dict:
+    """What the delegation form shows (its programme's revision is not part of it)."""
+    return {name: getattr(delegation, name) for name in DELEGATION_FIELDS}
 
 
 # --------------------------------------------------------------------------- programme, conflicts

@@ -10,6 +10,7 @@ from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 
 from scheduler.models import PERSON_ROLES
 from scheduler.web.delegations.forms import (
+    EditStamped,
     choices,
     key_field,
     long_text_field,
@@ -42,7 +43,7 @@ class LanguagesField(StringField):
         self.data = split_languages(valuelist[0] if valuelist else "")
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(EditStamped, FlaskForm):
     key = key_field()
     name = text_field("Name", required=True)
     native_name = text_field("Name in its own language")
@@ -58,7 +59,7 @@ class OrganizationForm(FlaskForm):
     kind = text_field("Kind", description="Such as ministry, CRO or VC.")
 
 
-class PersonForm(FlaskForm):
+class PersonForm(EditStamped, FlaskForm):
     key = key_field()
     name = text_field("Name (Latin letters)", required=True)
     native_name = text_field("Name in their own script")

@@ -16,11 +16,26 @@ from scheduler.web.delegations.views import (
     estimate_travel,
     loaded_delegation_or_404,
     reviewed_conflicts,
+    stale_edit,
 )
 from scheduler.web.people import bp
 from scheduler.web.people.forms import OrganizationForm, PersonForm
 
 PERSON_FIELDS = ("name", "native_name", "title", "role", "languages", "email", "phone", "notes")
+ORGANIZATION_FIELDS = ("name", "native_name", "country", "kind")
+
+
+def _person_values(person: Person) -> dict:
+    """What the person form shows, to tell whether it changed since the form was opened."""
+    values = {name: getattr(person, name) for name in PERSON_FIELDS}
+    values["organization_id"] = person.organization_id
+    values["available_from"] = person.available_from
+    values["available_until"] = person.available_until
+    return values
+
+
+def _organization_values(organization: Organization) -> dict:
+    return {name: getattr(organization, name) for name in ORGANIZATION_FIELDS}
 
 
 @bp.route("/delegations/<key>/people")
@@ -136,12 +151,14 @@ def edit(key: str, person_key: str):
     delegation = delegation_or_404(key)
     person = _person_or_404(delegation, person_key)
     form = _person_form(delegation, person)
-    if form.is_submitted():
+    stale = stale_edit(form, person, _person_values)
+    if not stale and form.is_submitted():
         saved = _save_person(delegation, person, form)
         if saved is not None:
             flash(f"{saved.name} saved.", "info")
             return redirect(url_for("people.index", key=key))
-    return render_template("people/form.html", delegation=delegation, form=form, person=person)
+    page = render_template("people/form.html", delegation=delegation, form=form, person=person)
+    return page, 409 if stale else 200
 
 
 @bp.route("/delegations/<key>/people/<person_key>")
@@ -214,15 +231,17 @@ def edit_organization(key: str, organization_key: str):
     organization = _organization_or_404(delegation, organization_key)
     form = OrganizationForm(obj=organization)
     form.key.data = organization.key
-    if form.validate_on_submit():
+    stale = stale_edit(form, organization, _organization_values)
+    if not stale and form.validate_on_submit():
         form.key.data = organization.key
         form.populate_obj(organization)
         db.session.commit()
         flash(f"{organization.name} saved.", "info")
         return redirect(url_for("people.index", key=key))
-    return render_template(
+    page = render_template(
         "people/organization_form.html",
         delegation=delegation,
         form=form,
         organization=organization,
     )
+    return page, 409 if stale else 200

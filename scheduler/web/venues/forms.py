@@ -19,6 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from scheduler.models import WEEKDAYS
 from scheduler.web.delegations.forms import (
+    EditStamped,
     key_field,
     strip_or_none,
     text_field,
@@ -84,7 +85,7 @@ class RoomForm(Form):
             raise ValidationError("A room needs a name.")
 
 
-class VenueForm(FlaskForm):
+class VenueForm(EditStamped, FlaskForm):
     key = key_field()
     name = text_field("Name", required=True)
     native_name = text_field("Name in the local language")
@@ -136,7 +137,7 @@ def opening_hours_from(form: VenueForm) -> dict | None:
     return hours or None
 
 
-class TravelTimeForm(FlaskForm):
+class TravelTimeForm(EditStamped, FlaskForm):
     from_venue_id = SelectField("From", coerce=int, choices=[])
     to_venue_id = SelectField("To", coerce=int, choices=[])
     minutes = IntegerField(

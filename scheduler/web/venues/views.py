@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.extensions import db
 from scheduler.models import WEEKDAYS, Room, TravelTime, Venue
 from scheduler.web.delegations.forms import choices
-from scheduler.web.delegations.views import delegation_or_404
+from scheduler.web.delegations.views import delegation_or_404, stale_edit
 from scheduler.web.venues import bp
 from scheduler.web.venues.forms import (
     WEEKDAY_NAMES,
@@ -68,6 +68,14 @@ def _venue_or_404(delegation, venue_key: str) -> Venue:
     if venue is None:
         abort(404)
     return venue
+
+
+def _venue_values(venue: Venue) -> dict:
+    """What the venue form shows, its rooms included, to tell whether it changed meanwhile."""
+    values = {name: getattr(venue, name) for name in VENUE_FIELDS}
+    values["opening_hours"] = venue.opening_hours or None
+    values["rooms"] = sorted((r.id, r.key, r.name, r.capacity) for r in venue.rooms)
+    return values
 
 
 def _venue_form(delegation, venue: Venue | None) -> VenueForm:
@@ -169,12 +177,14 @@ def edit(key: str, venue_key: str):
     delegation = delegation_or_404(key)
     venue = _venue_or_404(delegation, venue_key)
     form = _venue_form(delegation, venue)
-    if form.is_submitted():
+    stale = stale_edit(form, venue, _venue_values)
+    if not stale and form.is_submitted():
         saved = _save_venue(delegation, venue, form)
         if saved is not None:
             flash(f"{saved.name} saved.", "info")
             return redirect(url_for("venues.index", key=key))
-    return render_template("venues/form.html", delegation=delegation, form=form, venue=venue)
+    page = render_template("venues/form.html", delegation=delegation, form=form, venue=venue)
+    return page, 409 if stale else 200
 
 
 # --------------------------------------------------------------------------- travel times
@@ -232,9 +242,20 @@ def edit_travel_time(key: str, travel_id: int):
     if travel is None or travel.delegation_id != delegation.id:
         abort(404)
     form = _travel_form(delegation, travel)
-    if form.is_submitted() and _save_travel(delegation, travel, form) is not None:
+    stale = stale_edit(form, travel, _travel_values)
+    if not stale and form.is_submitted() and _save_travel(delegation, travel, form) is not None:
         flash("Travel time saved.", "info")
         return redirect(url_for("venues.index", key=key))
-    return render_template(
+    page = render_template(
         "venues/travel_form.html", delegation=delegation, form=form, travel=travel
     )
+    return page, 409 if stale else 200
+
+
+def _travel_values(travel: TravelTime) -> dict:
+    return {
+        "from_venue_id": travel.from_venue_id,
+        "to_venue_id": travel.to_venue_id,
+        "minutes": travel.minutes,
+        "mode": travel.mode,
+    }
