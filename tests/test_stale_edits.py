@@ -174,8 +174,23 @@ def test_a_save_from_a_form_opened_before_an_import_changed_the_person_is_refuse
     data = {"name": "LIM J.", "organization_id": "0", "role": "delegation"}
     response = _post(client, f"{BASE}/people/lim/edit", {**data, **opened_stamp(page)})
     assert response.status_code == 409
-    assert "Phone: now" in html.unescape(response.get_data(as_text=True))
+    text = html.unescape(response.get_data(as_text=True))
+    assert "Phone: now <q>+82 10 0000 0000</q>" in text
     assert _row(app, Person).name == "LIM Jeong-wook"
+
+
+def test_the_refusal_says_empty_for_a_cleared_value_and_changed_for_a_reference(client, app, visit):
+    page = client.get(f"{BASE}/people/lim/edit").get_data(as_text=True)
+    with app.app_context():
+        lim = db.session.scalar(select(Person))
+        lim.email = None
+        lim.organization_id = db.session.scalar(select(Organization.id))
+        db.session.commit()
+    data = {"name": "LIM J.", "organization_id": "0", "role": "delegation"}
+    response = _post(client, f"{BASE}/people/lim/edit", {**data, **opened_stamp(page)})
+    text = html.unescape(response.get_data(as_text=True))
+    assert "<li>Email: now empty</li>" in text
+    assert "<li>Organisation: changed</li>" in text  # an id would mean nothing
 
 
 def test_a_save_without_a_stamp_is_refused_as_it_cannot_tell_what_was_opened(client, app, visit):

@@ -97,7 +97,8 @@ class EditStamped:
     """
 
     opened = HiddenField()
-    stale_fields: tuple[tuple[str, str | None], ...] = ()  # (label, value now, when short)
+    # (label, value now): "" when it is empty now, None when it is not short text to show.
+    stale_fields: tuple[tuple[str, str | None], ...] = ()
 
     def stamp(self, values: dict) -> None:
         self.opened.data = edit_stamp(values)
@@ -109,7 +110,7 @@ class EditStamped:
         self.stale_fields = tuple(
             (
                 self[name].label.text if name in self else name.replace("_", " ").capitalize(),
-                _shown(values[name]),
+                None if name.endswith("_id") else _shown(values[name]),
             )
             for name in changed
         )
@@ -123,9 +124,9 @@ class EditStamped:
 
 
 def _shown(value) -> str | None:
-    """A value as the stale notice shows it, or None when it is not short plain text."""
+    """A value as the stale notice shows it: "" when empty, None when not short plain text."""
     if value is None or value == "" or value == []:
-        return "empty"
+        return ""
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         value = ", ".join(value)
     if isinstance(value, str | int | float) and not isinstance(value, bool):
