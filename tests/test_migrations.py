@@ -19,7 +19,7 @@ from sqlalchemy import inspect, text
 from scheduler import create_app
 from scheduler.extensions import db
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "scheduler" / "migrations"
 
 
 def _app(url: str):

@@ -55,14 +55,20 @@ def test_production_refuses_the_development_secret_key():
 
 
 def test_wsgi_entry_point_refuses_to_start_without_a_secret_key(tmp_path):
+    """``gunicorn scheduler.wsgi:app`` from any directory, never with the development key."""
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
-    refused = subprocess.run(
-        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert refused.returncode != 0 and "SECRET_KEY is not set" in refused.stderr
+    for secret in (None, DEV_SECRET_KEY):
+        refused = subprocess.run(
+            [sys.executable, "-c", "import scheduler.wsgi"],
+            cwd=tmp_path,
+            env=env if secret is None else {**env, "SECRET_KEY": secret},
+            capture_output=True,
+            text=True,
+        )
+        assert refused.returncode != 0 and "SECRET_KEY is not set" in refused.stderr
     started = subprocess.run(
-        [sys.executable, "-c", "import wsgi; print(wsgi.app.name)"],
-        cwd=ROOT,
+        [sys.executable, "-c", "import scheduler.wsgi as w; print(w.app.name)"],
+        cwd=tmp_path,
         env={**env, "SECRET_KEY": "x" * 32},
         capture_output=True,
         text=True,

@@ -40,11 +40,11 @@ from scheduler.models import Delegation, Person
 log = logging.getLogger(__name__)
 
 _AGENDA_PACKAGE = Path(__file__).resolve().parent
-_ROOT = _AGENDA_PACKAGE.parent.parent
+_PACKAGE = _AGENDA_PACKAGE.parent
 _RENDERING_SOURCES = (
     *sorted(_AGENDA_PACKAGE.glob("*.py")),
-    *sorted((_ROOT / "templates" / "agenda").glob("*.html")),
-    _ROOT / "scheduler" / "static" / "agenda.css",
+    *sorted((_PACKAGE / "templates" / "agenda").glob("*.html")),
+    _PACKAGE / "static" / "agenda.css",
 )
 
 

@@ -1,4 +1,4 @@
-"""Production entry point: ``gunicorn -w 4 wsgi:app``."""
+"""Production entry point, from any directory: ``gunicorn --workers 4 scheduler.wsgi:app``."""
 
 from scheduler import create_app
 from scheduler.config import check_production_config

@@ -1,0 +1,92 @@
+"""The wheel is the product: installed outside the checkout it upgrades a database and serves.
+
+Templates, static files, migrations and demo data must travel inside the package; a file
+left beside it in the checkout works in development and fails for an agency.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(command, **kwargs):
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def test_the_wheel_installed_elsewhere_upgrades_a_database_and_serves_pages(tmp_path):
+    dist = tmp_path / "dist"
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)])
+    (wheel,) = dist.glob("delegation_scheduler-*.whl")
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)])
+    _run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)])
+
+    # Far from the checkout: nothing can be found beside the package by accident.
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{work / 'prod.sqlite'}",
+        "SECRET_KEY": "a-real-secret-for-this-test-only-0123456789",
+    }
+    flask = [str(venv / "bin" / "flask"), "--app", "scheduler"]
+    _run([*flask, "db", "upgrade"], cwd=work, env=env)
+    demo = _run(
+        [str(venv / "bin" / "python"), "-c", "import scheduler.cli as c; print(c.DEMO_DOCUMENT)"],
+        cwd=work,
+        env=env,
+    ).stdout.strip()
+    assert str(ROOT) not in demo
+    _run([*flask, "import-itinerary", demo], cwd=work, env=env)
+
+    port = _free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [str(venv / "bin" / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+        + ["scheduler.wsgi:app"],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        page = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    page = r.read().decode()
+                    css = urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/static/app.css", timeout=5
+                    ).read()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    break
+                time.sleep(0.2)
+        assert page is not None, (tmp_path / "gunicorn.log").read_text()
+        assert "<form" in page and "password" in page.lower()
+        assert len(css) > 100
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+    assert os.listdir(work) == ["prod.sqlite"]
