@@ -83,3 +83,43 @@ def test_importing_the_same_document_twice_changes_nothing(app, reference_docume
             == versions
         )
         assert db.session.scalar(select(func.count(Meeting.id))) == 6
+
+
+def test_a_persons_language_and_calendar_survive_the_round_trip(
+    app, reference_document, load_document
+):
+    people = reference_document["people"]
+    people[0]["language"] = "ko"
+    people[1]["calendar"] = "invitations"
+    people[2]["calendar"] = "feed"
+    load_document(reference_document)
+    exported = {p["key"]: p for p in json.loads(_export(app))["people"]}
+    assert exported[people[0]["key"]]["language"] == "ko"
+    assert exported[people[1]["key"]]["calendar"] == "invitations"
+    assert exported[people[2]["key"]]["calendar"] == "feed"
+    # Not said stays not said: the export invents no default.
+    assert "language" not in exported[people[1]["key"]]
+    assert "calendar" not in exported[people[0]["key"]]
+
+
+def test_meeting_requests_are_refused_rather_than_lost(app, reference_document):
+    from scheduler.itinerary.document import DocumentError
+
+    reference_document["meeting_requests"] = [
+        {
+            "key": "match-1",
+            "title": "Business matching",
+            "attendees": [{"person": reference_document["people"][0]["key"]}],
+            "duration_minutes": 45,
+            "venues": [reference_document["venues"][0]["key"]],
+        }
+    ]
+    with app.app_context():
+        try:
+            import_itinerary(db.session, reference_document)
+        except DocumentError as exc:
+            assert [p.path for p in exc.problems] == ["meeting_requests"]
+        else:
+            raise AssertionError("a document with meeting requests was imported")
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Delegation.id))) == 0

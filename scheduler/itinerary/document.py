@@ -236,6 +236,16 @@ def validate_document(document: Any) -> ValidItinerary:
     venue_items = _items(document, "venues")
     venues = _unique_keys(venue_items, "venues", problems)
     _unique_keys(_items(document, "meetings"), "meetings", problems)
+    if _list(document.get("meeting_requests")):
+        # The contract allows them; until this version stores them, refusing is the only way
+        # not to lose them silently on the next export.
+        problems.append(
+            Problem(
+                "meeting_requests",
+                "meeting requests are not supported by this version of the scheduler yet: "
+                "remove them to import the rest of the document",
+            )
+        )
 
     venue_zone: dict[str, str | None] = {}
     venue_rooms: dict[str, set[str]] = {}
@@ -465,6 +475,8 @@ class _Loader:
                     "phone": p.get("phone"),
                     "role": p.get("role", "delegation"),
                     "languages": list(p.get("languages", [])),
+                    "language": p.get("language"),
+                    "calendar": p.get("calendar"),
                     "available_from": self.valid.availability[i][0],
                     "available_until": self.valid.availability[i][1],
                     "notes": p.get("notes"),
@@ -827,6 +839,8 @@ def export_itinerary(session: Session, key: str) -> dict | None:
                     "phone": p.phone,
                     "role": p.role,
                     "languages": list(p.languages or []),
+                    "language": p.language,
+                    "calendar": p.calendar,
                     "available_from": p.available_from
                     and format_document_datetime(p.available_from, home),
                     "available_until": p.available_until

@@ -102,6 +102,10 @@ class Person(ShareLinkMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(20), default="delegation")
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The language of their agenda and notices (en, ko, ja); None: not said.
+    language: Mapped[str | None] = mapped_column(String(2))
+    # How changes reach them: "feed" (they subscribe) or "invitations" (by email); None: feed.
+    calendar: Mapped[str | None] = mapped_column(String(16))
     available_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     available_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notes: Mapped[str | None] = mapped_column(Text)
