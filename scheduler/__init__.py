@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from scheduler import config as config_module
-from scheduler.extensions import csrf, db, login_manager, migrate
+from scheduler.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -23,10 +23,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "scheduler.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
 
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        secure = app.config["SECRET_KEY"] != config_module.DEV_SECRET_KEY and not app.testing
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from scheduler import models  # noqa: F401  (registers the tables)
     from scheduler.cli import register_commands

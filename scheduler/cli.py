@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from scheduler.extensions import db
+from scheduler.itinerary.access import grant_of
 from scheduler.itinerary.conflicts import check_delegation, conflict_table, has_errors
 from scheduler.itinerary.document import (
     DocumentError,
@@ -23,8 +24,10 @@ from scheduler.itinerary.document import (
     load_delegation,
     parse_json,
 )
+from scheduler.itinerary.history import entry_json, history_of
 from scheduler.itinerary.share_links import share_links_document
 from scheduler.models import Delegation, User
+from scheduler.operations import access as access_operations
 
 DEMO_DOCUMENT = Path(__file__).parent / "demo" / "shonan-ipark-2024.json"
 DEMO_EMAIL = "coordinator@example.org"
@@ -162,8 +165,13 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         f"reference visit '{result.delegation_key}' "
         + ("loaded" if result.changed_anything else "already up to date")
     )
-    if db.session.scalar(select(User).where(User.email == DEMO_EMAIL)) is None:
-        create_user(DEMO_EMAIL, DEMO_PASSWORD)
+    demo = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    if demo is None:
+        demo = create_user(DEMO_EMAIL, DEMO_PASSWORD)
+    visit = db.session.scalar(select(Delegation).where(Delegation.key == result.delegation_key))
+    if grant_of(db.session, visit.id, demo.id) is None:
+        access_operations.grant(db.session, visit, demo, "owner", actor=None)
+        db.session.commit()
     click.echo(f"\n  Open http://{host}:{port}/login")
     click.echo(f"  Sign in as {DEMO_EMAIL} with password {DEMO_PASSWORD}\n")
     if not no_serve:
@@ -197,8 +205,82 @@ def check_command(key: str, as_json: bool, no_estimate: bool) -> None:
     sys.exit(1 if has_errors(conflicts) else 0)
 
 
+def _account_and_delegation(email: str, key: str) -> tuple[User, Delegation]:
+    """Both, or exit 2 naming the one that is unknown."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"no account with email '{email}'", err=True)
+        sys.exit(2)
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    return user, delegation
+
+
+@click.command("grant")
+@with_appcontext
+@click.argument("email")
+@click.argument("key")
+@click.argument("role")
+@click.option("--organization", help="The organisation a host sees (its key); hosts only.")
+def grant_command(email: str, key: str, role: str, organization: str | None) -> None:
+    """Give the account EMAIL the ROLE (owner, editor, viewer, host) in the delegation KEY."""
+    user, delegation = _account_and_delegation(email, key)
+    try:
+        access_operations.grant(
+            db.session, delegation, user, role, organization_key=organization, actor=None
+        )
+    except ValueError as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"{user.email} is {role} of {key}")
+
+
+@click.command("revoke")
+@with_appcontext
+@click.argument("email")
+@click.argument("key")
+def revoke_command(email: str, key: str) -> None:
+    """Remove the role of the account EMAIL in the delegation KEY."""
+    user, delegation = _account_and_delegation(email, key)
+    if not access_operations.revoke(db.session, delegation, user, actor=None):
+        click.echo(f"{user.email} has no role in {key}", err=True)
+        sys.exit(2)
+    db.session.commit()
+    click.echo(f"{user.email} has no role in {key} any more")
+
+
+@click.command("history")
+@with_appcontext
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON (the spec's).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N entries.")
+def history_command(key: str, as_json: bool, limit: int | None) -> None:
+    """The changes to the delegation KEY, newest first: who, when, what, before and after."""
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    entries = [entry_json(e) for e in history_of(db.session, delegation.id, limit=limit)]
+    if as_json:
+        click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+        return
+    for e in entries:
+        fields = ", ".join(e["changes"]) or "-"
+        click.echo(
+            f"{e['at']}  {e['user'] or '(command line)':24}  {e['action']:10} "
+            f"{e['entity']} {e['key']}: {fields}"
+        )
+
+
 def register_commands(app: Flask) -> None:
     for command in (
+        grant_command,
+        revoke_command,
+        history_command,
         import_itinerary_command,
         export_itinerary_command,
         create_user_command,

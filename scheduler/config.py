@@ -13,6 +13,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a coordinator may keep a form open all afternoon
     SESSION_COOKIE_HTTPONLY = True
+    # None: Secure unless the development key is in use (quickstart serves plain http).
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Travel-time estimate from coordinates where no travel_times entry exists (see conflicts).
@@ -22,6 +25,12 @@ class Defaults:
     PUBLIC_BASE_URL = None
     # Right-hand side of every calendar UID. Set once, never change: subscribers key on it.
     CALENDAR_UID_DOMAIN = None
+    # Redis for background work and shared rate limits; unset: in-process work, in-memory limits.
+    REDIS_URL = None
+    # Failed sign-ins allowed per minute before the next attempt is refused unchecked.
+    SIGN_IN_LIMIT_PER_ACCOUNT = "5 per minute"
+    SIGN_IN_LIMIT_PER_ADDRESS = "20 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
 
 
 def from_environment() -> dict:
@@ -29,7 +38,7 @@ def from_environment() -> dict:
     settings = {}
     if os.environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
-    for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "CALENDAR_UID_DOMAIN"):
+    for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "CALENDAR_UID_DOMAIN", "REDIS_URL"):
         if os.environ.get(name):
             settings[name] = os.environ[name]
     return settings

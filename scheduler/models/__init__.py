@@ -1,5 +1,6 @@
 """The schema, one module per aggregate; importing this registers every table."""
 
+from scheduler.models.access import DELEGATION_ROLES, DelegationRole, HistoryEntry
 from scheduler.models.calendar_feed import CalendarFeedValidator
 from scheduler.models.changes import register_change_tracking
 from scheduler.models.delegation import PERSON_ROLES, Delegation, Organization, Person
@@ -19,6 +20,7 @@ register_change_tracking()
 
 __all__ = [
     "ATTENDEE_ROLES",
+    "DELEGATION_ROLES",
     "MEETING_KINDS",
     "MEETING_STATUSES",
     "PERSON_ROLES",
@@ -28,6 +30,8 @@ __all__ = [
     "ConflictAcknowledgement",
     "ConflictOverride",
     "Delegation",
+    "DelegationRole",
+    "HistoryEntry",
     "Meeting",
     "MeetingOrganization",
     "Organization",

@@ -1,10 +1,10 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from scheduler.extensions import db, login_manager
+from scheduler.extensions import db, limiter, login_manager
 from scheduler.models import User
 from scheduler.web.auth import bp
 from scheduler.web.auth.forms import LoginForm
@@ -15,8 +15,15 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The account of a session, unless its password changed since (a new generation)."""
+    account, _, generation = session_id.partition(":")
+    if not (account.isdigit() and generation.isdigit()):
+        return None
+    user = db.session.get(User, int(account))
+    if user is None or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -29,7 +36,31 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _signed_in_email() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed_sign_in(response) -> bool:
+    """Only a refused attempt counts against the limits; a sign-in redirects."""
+    return request.method == "POST" and response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
+    key_func=_signed_in_email,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+    scope="sign-in-account",
+    error_message="Too many failed sign-ins for this account: wait a minute and try again.",
+)
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+    scope="sign-in-address",
+    error_message="Too many failed sign-ins from this address: wait a minute and try again.",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("delegations.index"))

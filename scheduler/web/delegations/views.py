@@ -108,7 +108,7 @@ def stale_edit(form, row, values_of) -> bool:
 
 
 def user_id() -> int | None:
-    return current_user.get_id() and int(current_user.get_id())
+    return current_user.id if current_user.is_authenticated else None
 
 
 # --------------------------------------------------------------------------- list
