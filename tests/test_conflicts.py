@@ -26,7 +26,16 @@ from scheduler.itinerary.conflicts import (
     short_title,
 )
 from scheduler.itinerary.travel import estimated_minutes, great_circle_km
-from scheduler.models import Attendance, Delegation, Meeting, Person, Room, TravelTime, Venue
+from scheduler.models import (
+    Attendance,
+    Delegation,
+    HistoryEntry,
+    Meeting,
+    Person,
+    Room,
+    TravelTime,
+    Venue,
+)
 
 
 def person(key, *, languages=("en",), role="delegation", **extra) -> dict:
@@ -761,7 +770,7 @@ def test_checking_a_delegation_takes_a_fixed_number_of_queries(app, load_documen
 
 
 def _empty_programme() -> None:
-    for model in (Attendance, Meeting, TravelTime, Room, Venue, Person, Delegation):
+    for model in (HistoryEntry, Attendance, Meeting, TravelTime, Room, Venue, Person, Delegation):
         db.session.execute(delete(model))
     db.session.commit()
 

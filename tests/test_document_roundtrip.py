@@ -45,8 +45,8 @@ def test_fixed_point_through_the_cli_on_postgresql(reference_document, postgres_
     with app.app_context():
         db.session.execute(
             db.text(
-                "TRUNCATE attendance, meeting_organization, meeting, travel_time, room, venue, "
-                "person, organization, delegation CASCADE"
+                "TRUNCATE history_entry, attendance, meeting_organization, meeting, "
+                "travel_time, room, venue, person, organization, delegation CASCADE"
             )
         )
         db.session.commit()

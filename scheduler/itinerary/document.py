@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
+from scheduler.itinerary.history import ImportHistory, actor_of
 from scheduler.itinerary.memory import cycle_collection_paused
 from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.itinerary.times import (
@@ -411,7 +412,11 @@ def import_itinerary(session: Session, document: Any, *, prune: bool = False) ->
     """
     with cycle_collection_paused():
         valid = validate_document(document)
-        return _Loader(session, valid, prune).load()
+        loader = _Loader(session, valid, prune)
+        with loader.history.paused():
+            result = loader.load()
+        loader.history.write(actor_of(session))
+        return result
 
 
 class _Loader:
@@ -423,6 +428,7 @@ class _Loader:
         self.valid = valid
         self.prune = prune
         self.existing_meetings: dict[str, Meeting] = {}
+        self.history = ImportHistory(session)
 
     def load(self) -> ImportResult:
         spec = self.doc["delegation"]
@@ -443,6 +449,7 @@ class _Loader:
             delegation = Delegation(key=spec["key"], **fields, **new_share_credentials())
             session.add(delegation)
             session.flush()
+            self.history.created("delegation", delegation.key, delegation.id, fields)
         elif self._assign(delegation, fields):
             result.changed["delegation"] += 1
         revision_before = delegation.revision
@@ -462,6 +469,7 @@ class _Loader:
                 for o in self.doc.get("organizations", [])
             ],
         )
+        self.history.know("organization_id", org_ids)
         person_ids = self._upsert(
             Person,
             [
@@ -501,7 +509,10 @@ class _Loader:
                 for v in self.doc.get("venues", [])
             ],
         )
+        for column in ("venue_id", "from_venue_id", "to_venue_id"):
+            self.history.know(column, venue_ids)
         room_ids = self._upsert_rooms(venue_ids)
+        self.history.know("room_id", room_ids)
         self._upsert_travel_times(venue_ids)
         meeting_ids = self._upsert(
             Meeting,
@@ -538,6 +549,7 @@ class _Loader:
     # -- helpers
 
     def _assign(self, obj, fields: dict) -> bool:
+        self.history.updated(obj, fields)
         changed = False
         for name, value in fields.items():
             if getattr(obj, name) != value:
@@ -581,6 +593,8 @@ class _Loader:
                     self.result.changed[name] += 1
                 ids[row["key"]] = obj.id
         if new_rows:
+            for row in new_rows:
+                self.history.created(name, row["key"], self.delegation.id, row)
             if model is Meeting:
                 now = utcnow()
                 for row in new_rows:
@@ -616,6 +630,8 @@ class _Loader:
                         (key, {"key": room["key"], "venue_id": venue_ids[venue["key"]], **fields})
                     )
         if new_rows:
+            for (venue_key, room_key), row in new_rows:
+                self.history.created("room", f"{venue_key}/{room_key}", self.delegation.id, row)
             self.session.flush()
             self._bulk_insert(Room, [row for _, row in new_rows])
             venue_keys = {venue_id: key for key, venue_id in venue_ids.items()}
@@ -645,14 +661,10 @@ class _Loader:
                 if self._assign(existing[pair], fields):
                     self.result.changed["travel_time"] += 1
             else:
-                new_rows.append(
-                    {
-                        "delegation_id": self.delegation.id,
-                        "from_venue_id": pair[0],
-                        "to_venue_id": pair[1],
-                        **fields,
-                    }
-                )
+                row = {"from_venue_id": pair[0], "to_venue_id": pair[1], **fields}
+                key = f"{leg['from']}->{leg['to']}"
+                self.history.created("travel_time", key, self.delegation.id, row)
+                new_rows.append({"delegation_id": self.delegation.id, **row})
         if new_rows:
             self.session.flush()
             self._bulk_insert(TravelTime, new_rows)
@@ -669,11 +681,14 @@ class _Loader:
             ]
             wanted_orgs = list(m.get("organizations", []))
             meeting = self.existing_meetings.get(m["key"])
-            if meeting is not None:
+            if meeting is None:
+                self._note_links(m["key"], [], wanted_people, [], wanted_orgs, "create")
+            else:
                 have_people = current_people.get(meeting.id, [])
                 have_orgs = current_orgs.get(meeting.id, [])
                 if have_people == wanted_people and have_orgs == wanted_orgs:
                     continue
+                self._note_links(m["key"], have_people, wanted_people, have_orgs, wanted_orgs)
                 stale_meetings.append(meeting)
                 meeting.updated_at = now
                 self.result.changed["meeting attendees"] += 1
@@ -707,6 +722,20 @@ class _Loader:
         if link_rows:
             self.session.execute(insert(MeetingOrganization), link_rows)
 
+    def _note_links(self, key, have_people, wanted_people, have_orgs, wanted_orgs, action=None):
+        def people(pairs):
+            return [{"person": person, "role": role} for person, role in pairs]
+
+        changes = {}
+        if have_people != wanted_people:
+            changes["attendees"] = [people(have_people) or None, people(wanted_people)]
+        if have_orgs != wanted_orgs:
+            changes["organizations"] = [have_orgs or None, wanted_orgs]
+        if action == "create":
+            changes = {name: [None, after] for name, (_, after) in changes.items()}
+        if changes:
+            self.history.changed("meeting", key, self.delegation.id, changes)
+
     def _current_links(self) -> tuple[dict[int, list], dict[int, list]]:
         """Each existing meeting's (person key, role) and organisation keys, in order: two
         queries of plain rows, not a hundred thousand ORM objects."""
@@ -739,6 +768,7 @@ class _Loader:
         listed = {m["key"] for m in self.doc.get("meetings", [])}
         for key, meeting in self.existing_meetings.items():
             if key not in listed and meeting.status != "cancelled":
+                self.history.updated(meeting, {"status": "cancelled"})
                 meeting.status = "cancelled"
                 self.result.cancelled += 1
 

@@ -150,3 +150,328 @@ def entry_json(entry: HistoryEntry) -> dict:
         "key": entry.key,
         "changes": entry.changes or {},
     }
+
+
+# --------------------------------------------------------------------------- what a flush changed
+#
+# Every ORM write of the programme passes one flush hook (models/changes.py), which asks this
+# module what the flush changes and writes it in the same transaction: a form, a command or a
+# future API cannot forget the history. The import's bulk statements bypass the ORM and write
+# theirs with ``record_rows``.
+
+# Foreign keys shown by the key of what they point to, not a database id.
+_REFERENCES = {
+    "organization_id": ("organization", "Organization"),
+    "venue_id": ("venue", "Venue"),
+    "room_id": ("room", "Room"),
+    "from_venue_id": ("from", "Venue"),
+    "to_venue_id": ("to", "Venue"),
+}
+_NOT_FIELDS = frozenset({"id", "delegation_id", "position"})
+
+
+def actor_of(session: Session) -> int | None:
+    """The account acting in this session: ``session.info["actor"]``, an id or a callable."""
+    actor = session.info.get("actor")
+    return actor() if callable(actor) else actor
+
+
+def _models():
+    from scheduler import models
+
+    return models
+
+
+def _reference_key(session: Session, model_name: str, object_id):
+    if object_id is None:
+        return None
+    obj = session.get(getattr(_models(), model_name), object_id)
+    return obj.key if obj is not None else None
+
+
+def _readable(session: Session, name: str, value):
+    if name in _REFERENCES:
+        label, model_name = _REFERENCES[name]
+        return label, _reference_key(session, model_name, value)
+    return name, value
+
+
+def _entity_of(session: Session, obj) -> tuple[str, str, int] | None:
+    """(entity, key, delegation id) of a programme row, or None for rows that are not one."""
+    m = _models()
+    if isinstance(obj, m.Delegation):
+        return "delegation", obj.key, obj.id
+    if isinstance(obj, m.Organization | m.Person | m.Venue | m.Meeting):
+        return type(obj).__name__.lower(), obj.key, obj.delegation_id
+    if isinstance(obj, m.Room):
+        venue = obj.venue or session.get(m.Venue, obj.venue_id)
+        return "room", f"{venue.key}/{obj.key}", venue.delegation_id
+    if isinstance(obj, m.TravelTime):
+        ends = [
+            _reference_key(session, "Venue", obj.from_venue_id),
+            _reference_key(session, "Venue", obj.to_venue_id),
+        ]
+        return "travel_time", "->".join(str(e) for e in ends), obj.delegation_id
+    return None
+
+
+def _column_changes(session: Session, obj, *, new: bool, deleted: bool) -> dict:
+    state = inspect(obj)
+    before, after = {}, {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in _NOT_FIELDS:
+            continue
+        if new or deleted:
+            value = getattr(obj, attr.key)
+            if value is None or value == [] or value == {}:
+                continue
+            old, now = (value, None) if deleted else (None, value)
+        else:
+            history_ = state.attrs[attr.key].history
+            if not history_.has_changes():
+                continue
+            old = history_.deleted[0] if history_.deleted else None
+            now = history_.added[0] if history_.added else None
+        name, old = _readable(session, attr.key, old)
+        _, now = _readable(session, attr.key, now)
+        before[name], after[name] = old, now
+    return diff(before, after)
+
+
+def _link_lists(session: Session, meeting, attribute: str, describe) -> tuple[list, list] | None:
+    """A meeting's attendees (or organisations) before and after the flush, if they changed."""
+    history_ = inspect(meeting).attrs[attribute].history
+    rows_now = list(getattr(meeting, attribute))
+    changed = bool(history_.added or history_.deleted)
+    before_rows = []
+    for row in [*history_.unchanged, *history_.deleted]:
+        if row in history_.added:
+            continue
+        row_state = inspect(row)
+        old = {}
+        for attr in row_state.mapper.column_attrs:
+            h = row_state.attrs[attr.key].history
+            if h.deleted:
+                old[attr.key] = h.deleted[0]
+                changed = changed or attr.key != "position"
+        before_rows.append((row, old))
+    if not changed:
+        return None
+    before_rows.sort(key=lambda pair: pair[1].get("position", pair[0].position) or 0)
+    before = [describe(row, old) for row, old in before_rows]
+    after = [describe(row, {}) for row in rows_now]
+    return before, after
+
+
+def _attendee(session: Session):
+    def describe(row, old):
+        person = _reference_key(session, "Person", old.get("person_id", row.person_id))
+        return {"person": person, "role": old.get("role", row.role)}
+
+    return describe
+
+
+def _organization(session: Session):
+    def describe(row, old):
+        return _reference_key(
+            session, "Organization", old.get("organization_id", row.organization_id)
+        )
+
+    return describe
+
+
+def _action(entity: str, changes: dict, *, new: bool, deleted: bool) -> str:
+    if new:
+        return "create"
+    if deleted:
+        return "delete"
+    if entity == "meeting" and "status" in changes:
+        before, after = changes["status"]
+        if after == "cancelled":
+            return "cancel"
+        if before == "cancelled":
+            return "restore"
+    return "update"
+
+
+def flush_history_rows(session: Session) -> list[dict]:
+    """What the pending flush changes in the programme, as history rows (``record_rows``)."""
+    if session.info.get("history_paused"):
+        return []
+    m = _models()
+    rows: list[dict] = []
+    user_id = None
+    actor_known = False
+    meetings_with_links = {
+        obj.meeting
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, m.Attendance | m.MeetingOrganization) and obj.meeting is not None
+    }
+    candidates = [(obj, True, False) for obj in session.new]
+    candidates += [(obj, False, False) for obj in session.dirty]
+    candidates += [(obj, False, True) for obj in session.deleted]
+    seen = set()
+    for obj, new, deleted in candidates:
+        described = _entity_of(session, obj)
+        if described is None:
+            rows.extend(_decision_rows(session, obj, new))
+            continue
+        seen.add(obj)
+        entity, key, delegation_id = described
+        changes = _column_changes(session, obj, new=new, deleted=deleted)
+        if isinstance(obj, m.Meeting):
+            changes.update(_meeting_link_changes(session, obj))
+        if not changes and not new and not deleted:
+            if entity in ("delegation", "person") and _share_link_rotated(obj):
+                rows.append(_row(delegation_id, "rotate-share-link", entity, key, {}, session))
+            continue
+        action = _action(entity, changes, new=new, deleted=deleted)
+        rows.append(_row(delegation_id, action, entity, key, changes, session))
+    for meeting in meetings_with_links - seen:
+        changes = _meeting_link_changes(session, meeting)
+        if changes:
+            rows.append(
+                _row(meeting.delegation_id, "update", "meeting", meeting.key, changes, session)
+            )
+    if rows:
+        if not actor_known:
+            user_id = actor_of(session)
+        for row in rows:
+            row.setdefault("user_id", user_id)
+    return rows
+
+
+def _row(delegation_id, action, entity, key, changes, session) -> dict:
+    return {
+        "delegation_id": delegation_id,
+        "action": action,
+        "entity": entity,
+        "key": key,
+        "changes": changes,
+    }
+
+
+def _meeting_link_changes(session: Session, meeting) -> dict:
+    changes = {}
+    for attribute, name, describe in (
+        ("attendances", "attendees", _attendee(session)),
+        ("organization_links", "organizations", _organization(session)),
+    ):
+        lists = _link_lists(session, meeting, attribute, describe)
+        if lists is not None and lists[0] != lists[1]:
+            changes[name] = list(lists)
+    return changes
+
+
+def _share_link_rotated(obj) -> bool:
+    state = inspect(obj)
+    return state.attrs["share_secret"].history.has_changes()
+
+
+def _decision_rows(session: Session, obj, new: bool) -> list[dict]:
+    """Saving despite errors and acknowledging a warning are part of the history too."""
+    m = _models()
+    if not new:
+        return []
+    if isinstance(obj, m.ConflictOverride):
+        meeting = obj.meeting or session.get(m.Meeting, obj.meeting_id)
+        changes = {
+            "reason": [None, obj.reason],
+            "errors": [None, [c.get("kind") for c in obj.conflicts or []]],
+        }
+        row = _row(
+            meeting.delegation_id, "save-despite-errors", "meeting", meeting.key, changes, session
+        )
+        if obj.user_id is not None:
+            row["user_id"] = obj.user_id
+        return [row]
+    if isinstance(obj, m.ConflictAcknowledgement):
+        key = f"{obj.kind}:{'+'.join(obj.meeting_keys)}"
+        changes = {"reason": [None, obj.reason]}
+        row = _row(obj.scope_delegation_id, "acknowledge", "conflict", key, changes, session)
+        if obj.user_id is not None:
+            row["user_id"] = obj.user_id
+        return [row]
+    return []
+
+
+class ImportHistory:
+    """An import's history: one entry per entity it changes, written in one statement.
+
+    The import's bulk statements bypass the ORM, so while it runs the flush hook is paused
+    (``paused``) and the loader says what it changes here instead.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.entries: dict[tuple[str, str], dict] = {}
+        self.keys_by_id: dict[str, dict] = {}  # column -> {id: key}, from the loader's own maps
+
+    def know(self, column: str, ids_by_key: dict) -> None:
+        """The loader's key -> id map for a reference column, so no lookup costs a query."""
+        names = self.keys_by_id.setdefault(column, {})
+        for key, object_id in ids_by_key.items():
+            names[object_id] = key[1] if isinstance(key, tuple) else key
+
+    def _readable(self, name: str, value):
+        known = self.keys_by_id.get(name)
+        if known is not None and value in known:
+            return _REFERENCES[name][0], known[value]
+        return _readable(self.session, name, value)
+
+    def paused(self):
+        session = self.session
+
+        class _Paused:
+            def __enter__(self_inner):
+                session.info["history_paused"] = True
+
+            def __exit__(self_inner, *exc):
+                session.info.pop("history_paused", None)
+
+        return _Paused()
+
+    def _entry(self, entity: str, key: str, delegation_id: int, action: str) -> dict:
+        entry = self.entries.get((entity, key))
+        if entry is None:
+            entry = {"delegation_id": delegation_id, "action": action, "changes": {}}
+            self.entries[(entity, key)] = entry
+        return entry
+
+    def created(self, entity: str, key: str, delegation_id: int, fields: dict) -> None:
+        values = {}
+        for name, value in fields.items():
+            if name in _NOT_FIELDS or value is None or value == [] or value == {}:
+                continue
+            label, value = self._readable(name, value)
+            values[label] = value
+        self._entry(entity, key, delegation_id, "create")["changes"].update(diff({}, values))
+
+    def updated(self, obj, fields: dict) -> None:
+        """Before ``fields`` are assigned to ``obj``: note those that differ."""
+        entity, key, delegation_id = _entity_of(self.session, obj)
+        before, after = {}, {}
+        for name, value in fields.items():
+            old = getattr(obj, name)
+            if old != value:
+                label, old = self._readable(name, old)
+                _, value = self._readable(name, value)
+                before[label], after[label] = old, value
+        changes = diff(before, after)
+        if changes:
+            self.changed(entity, key, delegation_id, changes)
+
+    def changed(self, entity: str, key: str, delegation_id: int, changes: dict) -> None:
+        entry = self._entry(entity, key, delegation_id, "update")
+        entry["changes"].update(changes)
+        if entry["action"] == "update" and entity == "meeting" and "status" in changes:
+            entry["action"] = _action(entity, changes, new=False, deleted=False)
+
+    def write(self, user_id: int | None) -> int:
+        return record_rows(
+            self.session,
+            (
+                {"user_id": user_id, "entity": entity, "key": key, **entry}
+                for (entity, key), entry in self.entries.items()
+            ),
+        )

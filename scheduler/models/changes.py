@@ -79,6 +79,23 @@ def _track_changes(session: Session, _flush_context, _instances) -> None:
             delegation.touch()
 
 
+def _record_history(session: Session, _flush_context) -> None:
+    """Who changed what, written in the flush that changes it (itinerary/history.py).
+
+    After the flush, so new rows have their ids; SQLAlchemy still shows what it found to do.
+    """
+    from sqlalchemy import insert
+
+    from scheduler.itinerary.history import flush_history_rows
+    from scheduler.models.access import HistoryEntry
+
+    rows = flush_history_rows(session)
+    if rows:
+        now = utcnow()
+        session.execute(insert(HistoryEntry), [{"at": now, **row} for row in rows])
+
+
 def register_change_tracking() -> None:
-    if not event.contains(Session, "before_flush", _track_changes):
-        event.listen(Session, "before_flush", _track_changes)
+    for name, hook in (("before_flush", _track_changes), ("after_flush", _record_history)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)

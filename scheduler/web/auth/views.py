@@ -36,6 +36,16 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+@bp.before_app_request
+def _history_names_the_account() -> None:
+    """Changes made in this request are the signed-in account's (read only if something changes)."""
+    db.session.info["actor"] = _current_account_id
+
+
+def _current_account_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
 def _signed_in_email() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()
 
