@@ -5,7 +5,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from scheduler.agenda.pdf_cache import PdfKey
-from scheduler.agenda.programme import COORDINATOR, build_agenda
+from scheduler.agenda.assemble import COORDINATOR, build_agenda
 from scheduler.agenda.render import (
     STYLESHEET,
     PaperError,
