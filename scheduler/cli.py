@@ -24,6 +24,7 @@ from scheduler.itinerary.document import (
     parse_json,
 )
 from scheduler.itinerary.share_links import share_links_document
+from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation, User
 
 DEMO_DOCUMENT = Path(__file__).parent / "demo" / "shonan-ipark-2024.json"
@@ -188,7 +189,7 @@ def check_command(key: str, as_json: bool, no_estimate: bool) -> None:
     if delegation is None:
         click.echo(f"no delegation with key '{key}'", err=True)
         sys.exit(2)
-    estimate = current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True) and not no_estimate
+    estimate = estimates_travel(current_app.config) and not no_estimate
     conflicts = check_delegation(db.session, delegation, estimate_travel=estimate)
     if as_json:
         click.echo(json.dumps([c.as_json() for c in conflicts], indent=2, ensure_ascii=False))

@@ -17,13 +17,19 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 ESTIMATE_SPEED_KMH = 45.0
+ESTIMATE_SETTING = "TRAVEL_ESTIMATE_ENABLED"
 ESTIMATE_MARGIN_MINUTES = 20
 EARTH_RADIUS_KM = 6371.0
+
+
+def estimates_travel(config: Mapping) -> bool:
+    """Whether this instance lets estimates stand in for missing entries (on unless set off)."""
+    return bool(config.get(ESTIMATE_SETTING, True))
 
 
 @dataclass(frozen=True)

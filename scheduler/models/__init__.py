@@ -11,7 +11,8 @@ from scheduler.models.meeting import (
     Meeting,
     MeetingOrganization,
 )
-from scheduler.models.review import ConflictAcknowledgement, ConflictOverride
+from scheduler.models.review import ConflictAcknowledgement, ConflictOverride, ConflictSummary
+from scheduler.models.share_link import ShareLinkUse
 from scheduler.models.user import User
 from scheduler.models.venue import WEEKDAYS, Room, TravelTime, Venue
 
@@ -27,12 +28,14 @@ __all__ = [
     "CalendarFeedValidator",
     "ConflictAcknowledgement",
     "ConflictOverride",
+    "ConflictSummary",
     "Delegation",
     "Meeting",
     "MeetingOrganization",
     "Organization",
     "Person",
     "Room",
+    "ShareLinkUse",
     "TravelTime",
     "User",
     "Venue",

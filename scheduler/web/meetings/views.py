@@ -41,13 +41,13 @@ from scheduler.models import (
     Person,
     Venue,
 )
-from scheduler.web.delegations.forms import (
+from scheduler.web.common import delegation_or_404, estimate_travel, user_id
+from scheduler.web.fields import (
     choice,
     choices,
     fill_local_time,
     resolve_local_time,
 )
-from scheduler.web.delegations.views import delegation_or_404, estimate_travel, user_id
 from scheduler.web.meetings import bp
 from scheduler.web.meetings.forms import NOT_ATTENDING, meeting_form_class
 

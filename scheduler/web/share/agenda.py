@@ -6,8 +6,8 @@ The PDF is rendered once per programme revision and copy, then served from the P
 
 from flask import Response, abort, request, url_for
 
-from scheduler.agenda.pdf_cache import PdfKey
 from scheduler.agenda.assemble import SHARED, build_agenda
+from scheduler.agenda.pdf_cache import PdfKey
 from scheduler.agenda.render import (
     STYLESHEET,
     PaperError,
