@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.extensions import db
@@ -18,13 +18,12 @@ USER_AGENT_LENGTH = 200
 
 
 class ShareLinkUse(db.Model):
+    """The last use of one share link, by its selector: a replaced link starts with none."""
+
     __tablename__ = "share_link_use"
-    __table_args__ = (UniqueConstraint("link_kind", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "delegation" or "person": whose share link it is.
-    link_kind: Mapped[str] = mapped_column(String(16))
-    entity_id: Mapped[int]
+    share_selector: Mapped[str] = mapped_column(String(16), unique=True)
     # What was fetched last: "calendar" (the feed), "page", "agenda" or "pdf".
     used_for: Mapped[str] = mapped_column(String(16))
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -51,8 +51,14 @@ def _zone_names() -> list[str]:
     return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 
 
+def behind_share_link() -> bool:
+    """Whether this page is for an attendee holding a share link (no account, no sign-in)."""
+    return request.path.startswith("/share/") and not request.path.startswith("/share/manage/")
+
+
 def register_template_helpers(app) -> None:
     app.add_template_global(zone_names)
+    app.add_template_global(behind_share_link)
     app.add_template_filter(conflict_kind_label, "conflict_kind")
 
 
