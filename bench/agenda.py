@@ -34,7 +34,7 @@ import shutil  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from scheduler import create_app  # noqa: E402
-from scheduler.agenda.programme import SHARED, build_agenda  # noqa: E402
+from scheduler.agenda.assemble import SHARED, build_agenda  # noqa: E402
 from scheduler.agenda.render import (  # noqa: E402
     STYLESHEET,
     pdf_renders,

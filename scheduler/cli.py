@@ -26,6 +26,7 @@ from scheduler.itinerary.document import (
 )
 from scheduler.itinerary.history import entry_json, history_of
 from scheduler.itinerary.share_links import share_links_document
+from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation, User
 from scheduler.operations import access as access_operations
 
@@ -196,7 +197,7 @@ def check_command(key: str, as_json: bool, no_estimate: bool) -> None:
     if delegation is None:
         click.echo(f"no delegation with key '{key}'", err=True)
         sys.exit(2)
-    estimate = current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True) and not no_estimate
+    estimate = estimates_travel(current_app.config) and not no_estimate
     conflicts = check_delegation(db.session, delegation, estimate_travel=estimate)
     if as_json:
         click.echo(json.dumps([c.as_json() for c in conflicts], indent=2, ensure_ascii=False))

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scheduler import create_app  # noqa: E402
-from scheduler.agenda.programme import COORDINATOR, SHARED, build_agenda  # noqa: E402
+from scheduler.agenda.assemble import COORDINATOR, SHARED, build_agenda  # noqa: E402
 from scheduler.agenda.render import render_agenda_pdf  # noqa: E402
 from scheduler.extensions import db  # noqa: E402
 from scheduler.itinerary.conflicts import check_delegation  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from scheduler.agenda.programme import COORDINATOR, build_agenda, native_language
+from scheduler.agenda.assemble import COORDINATOR, build_agenda, native_language
 from scheduler.agenda.render import render_agenda_html
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation
@@ -120,16 +120,15 @@ def test_travel_leg_between_meetings_at_different_venues(app, load_document, ref
     with app.app_context():
         agenda = build_agenda(load_delegation(db.session, KEY))
     legs = {item.key: item.travel for item in agenda.items}
-    assert legs["company-pitches"] is None and legs["move-in-tour"] is None  # same venue
-    cmic = legs["cmic"]
-    assert (cmic.from_venue, cmic.to_venue, cmic.minutes, cmic.mode, cmic.estimated) == (
+    assert legs["company-pitches"] == [] and legs["move-in-tour"] == []  # same venue
+    [cmic] = legs["cmic"]
+    assert (cmic.from_venue.name, cmic.to_venue.name, cmic.leg.minutes, cmic.leg.mode) == (
         "Astellas Tsukuba Research Center",
         "CMIC head office",
         80,
         "car",
-        False,
     )
-    assert cmic.gap_minutes == 60
+    assert not cmic.leg.estimated and cmic.gap_minutes == 60
 
 
 def test_no_travel_leg_carried_over_from_the_day_before(app, load_document, reference_document):
@@ -138,7 +137,7 @@ def test_no_travel_leg_carried_over_from_the_day_before(app, load_document, refe
         agenda = build_agenda(load_delegation(db.session, KEY))
     legs = {item.key: item.travel for item in agenda.items}
     # Thursday ends at Shonan iPark, Friday starts in Tsukuba: the night is spent elsewhere.
-    assert legs["astellas"] is None
+    assert legs["astellas"] == []
 
 
 def test_travel_leg_without_an_entry_is_a_marked_estimate(app, load_document, reference_document):
@@ -146,9 +145,51 @@ def test_travel_leg_without_an_entry_is_a_marked_estimate(app, load_document, re
     load_document(reference_document)
     with app.app_context():
         delegation = load_delegation(db.session, KEY)
-        leg = next(i for i in build_agenda(delegation).items if i.key == "cmic").travel
-        assert leg.estimated and leg.mode is None and leg.minutes > 0
-        assert all(i.travel is None for i in build_agenda(delegation, estimate_travel=False).items)
+        [leg] = next(i for i in build_agenda(delegation).items if i.key == "cmic").travel
+        assert leg.leg.estimated and leg.leg.minutes > 0
+        assert all(i.travel == [] for i in build_agenda(delegation, estimate_travel=False).items)
+
+
+def _two_people_two_venues() -> dict:
+    """X at A 09:00-10:00, Y at B from 10:30, 60 minutes from A to B (the issue's example)."""
+    document = minimal_document()
+    document["people"] = [{"key": "x", "name": "Person X"}, {"key": "y", "name": "Person Y"}]
+    document["venues"] = [
+        {"key": "a", "name": "Venue A", "timezone": "Asia/Tokyo"},
+        {"key": "b", "name": "Venue B", "timezone": "Asia/Tokyo"},
+    ]
+    document["travel_times"] = [{"from": "a", "to": "b", "minutes": 60}]
+    document["meetings"] = [
+        {"key": "at-a", "title": "At A", "start": "2024-09-25T09:00", "end": "2024-09-25T10:00",
+         "venue": "a", "attendees": [{"person": "x"}]},
+        {"key": "at-b", "title": "At B", "start": "2024-09-25T10:30", "end": "2024-09-25T11:30",
+         "venue": "b", "attendees": [{"person": "y"}]},
+    ]  # fmt: skip
+    return document
+
+
+def test_agenda_pairs_travel_per_person_like_the_conflict_rules(app, load_document):
+    load_document(_two_people_two_venues())
+    with app.app_context():
+        delegation = load_delegation(db.session, "test-visit")
+        assert check_delegation(db.session, delegation) == []
+        agenda = build_agenda(delegation)
+        html = render_agenda_html(agenda, stylesheet_href="agenda.css")
+    assert [item.travel for item in agenda.items] == [[], []]
+    assert "Travel from" not in html
+
+
+def test_agenda_names_who_travels_when_people_part_ways(app, load_document):
+    document = _two_people_two_venues()
+    document["meetings"][0]["attendees"].append({"person": "y"})
+    document["meetings"][1]["start"] = "2024-09-25T10:10"
+    load_document(document)
+    with app.app_context():
+        delegation = load_delegation(db.session, "test-visit")
+        [conflict] = check_delegation(db.session, delegation)
+        [leg] = build_agenda(delegation).items[1].travel
+    assert conflict.kind == "travel_time" and conflict.person == "y"
+    assert [p.key for p in leg.people] == ["y"] and leg.too_short
 
 
 def test_meeting_in_another_zone_is_shown_in_its_own_local_time(app, load_document):

@@ -9,7 +9,7 @@ import pytest
 import weasyprint.html
 from pypdf import PdfReader
 
-from scheduler.agenda.programme import build_agenda
+from scheduler.agenda.assemble import build_agenda
 from scheduler.agenda.render import (
     STATIC_DIR,
     AgendaHTML,

@@ -105,12 +105,79 @@ def test_manage_page_lists_every_link(app, client, visit, login):
     assert client.get("/share/manage/no-such-visit").status_code == 404
 
 
-def _rotate(client, target: str, *, with_token: bool = True):
+def _rotate(client, target: str, *, with_token: bool = True, confirmed: bool = True):
+    """Click "New link", then (unless ``confirmed`` is False) confirm on the page it shows."""
     page = client.get(f"/share/manage/{KEY}").get_data(as_text=True)
     data = {"target": target}
     if with_token:
         data["csrf_token"] = csrf_token_from(page)
+    asked = client.post(f"/share/manage/{KEY}/rotate", data=data)
+    if not confirmed or asked.status_code != 200:
+        return asked
+    form = asked.get_data(as_text=True)
+    assert 'name="confirmed" value="yes"' in form
+    data = {"target": target, "confirmed": "yes", "csrf_token": csrf_token_from(form)}
     return client.post(f"/share/manage/{KEY}/rotate", data=data)
+
+
+def test_new_link_asks_first_and_says_what_stops_working(app, client, visit, login):
+    before = tokens(app)
+    asked = _rotate(client, "lim", confirmed=False)
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert "Replace the share link for LIM Jeong-wook (임정욱)?" in page
+    assert "calendars subscribed to its feed stop receiving changes" in page
+    assert "No use of this link has been recorded." in page
+    assert tokens(app) == before  # nothing replaced by the first click
+
+
+def test_the_manage_page_shows_when_and_by_whom_each_link_was_last_used(app, client, visit, login):
+    token = tokens(app)["lim"]
+    assert (
+        client.get(
+            f"/share/{token}/calendar.ics", headers={"User-Agent": "Google-Calendar-Importer"}
+        ).status_code
+        == 200
+    )
+    page = client.get(f"/share/manage/{KEY}").get_data(as_text=True)
+    lim_row = page[page.index("LIM Jeong-wook (임정욱)</th>") :].split("</tr>")[0]
+    assert "calendar feed" in lim_row and "Google-Calendar-Importer" in lim_row
+    assert page.count("Not used yet") == 11  # the delegation and everyone else
+    asked = _rotate(client, "lim", confirmed=False).get_data(as_text=True)
+    assert "(calendar feed, by" in asked and "Google-Calendar-Importer" in asked
+    _rotate(client, "lim")
+    page = client.get(f"/share/manage/{KEY}").get_data(as_text=True)
+    assert page.count("Not used yet") == 12  # the new link has not been used
+
+
+def test_the_manage_page_lists_the_delegation_then_people_by_name(app, client, visit, login):
+    page = client.get(f"/share/manage/{KEY}").get_data(as_text=True)
+    labels = re.findall(r'<th scope="row">([^<]+)</th>', page)
+    assert labels[0] == "Whole delegation"
+    assert labels[1:] == sorted(labels[1:], key=str.casefold)
+
+
+def test_a_polling_calendar_writes_its_use_at_most_once_a_minute(app, visit):
+    from datetime import timedelta
+
+    from scheduler.itinerary.share_links import record_share_link_use
+    from scheduler.itinerary.times import utcnow
+
+    with app.app_context():
+        lim = db.session.scalar(select(Person).where(Person.key == "lim"))
+        now = utcnow()
+        agent = "DAVx5/4.3"
+        assert record_share_link_use(db.session, lim, "calendar", agent, now=now)
+        db.session.commit()
+        assert not record_share_link_use(
+            db.session, lim, "calendar", agent, now=now + timedelta(seconds=50)
+        )
+        assert record_share_link_use(
+            db.session, lim, "calendar", "Other", now=now + timedelta(seconds=50)
+        )
+        assert record_share_link_use(
+            db.session, lim, "calendar", "Other", now=now + timedelta(seconds=200)
+        )
 
 
 def test_rotating_the_delegation_link_retires_the_old_one(app, client, visit, login):
@@ -128,7 +195,7 @@ def test_rotating_the_delegation_link_retires_the_old_one(app, client, visit, lo
     assert fresh.status_code == 200
     # The new link is another feed: the old one's validators do not answer for it.
     assert fresh.headers["ETag"] != old_ics.headers["ETag"]
-    assert "the old link no longer works" in client.get(f"/share/manage/{KEY}").get_data(
+    assert "The old link no longer works" in client.get(f"/share/manage/{KEY}").get_data(
         as_text=True
     )
 
@@ -185,3 +252,22 @@ def test_share_links_cli_unknown_key_exits_2(runner, visit):
     result = runner.invoke(args=["share-links", "no-such-visit", "--json"])
     assert result.exit_code == 2
     assert "no-such-visit" in result.output
+
+
+def test_an_attendee_is_never_sent_to_the_coordinators_sign_in(app, client, visit):
+    token = tokens(app)["lim"]
+    for path in (f"/share/{token}", "/share/" + "0" * 48, f"/share/{token}/no/such/page"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'href="/"' not in page and "/login" not in page and "/delegations" not in page, path
+    assert "ask them for the current one" in client.get("/share/" + "0" * 48).get_data(as_text=True)
+
+
+def test_calendar_files_are_named_by_day_and_title_not_by_key(app, client, visit):
+    token = tokens(app)["delegation"]
+    page = client.get(f"/share/{token}").get_data(as_text=True)
+    assert "cro-consortium.ics<" not in page
+    link = next(link for link in hrefs(page) if link.endswith("/meetings/cro-consortium.ics"))
+    disposition = client.get(link).headers["Content-Disposition"]
+    assert "cro-consortium" not in disposition
+    assert disposition.startswith('attachment; filename="2024-09-2')
+    assert "filename*=UTF-8''2024-09-2" in disposition

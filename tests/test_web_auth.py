@@ -6,52 +6,58 @@ import pytest
 from conftest import TEST_EMAIL, csrf_token_from, minimal_document
 
 BASE = "/delegations/test-visit"
-PAGES = [
-    "/delegations",
-    "/delegations/new",
-    "/delegations/import",
-    BASE,
-    f"{BASE}/edit",
-    f"{BASE}/conflicts",
-    f"{BASE}/export.json",
-    f"{BASE}/people",
-    f"{BASE}/people/new",
-    f"{BASE}/people/lim",
-    f"{BASE}/people/lim/edit",
-    f"{BASE}/organizations/new",
-    f"{BASE}/venues",
-    f"{BASE}/venues/new",
-    f"{BASE}/travel-times/new",
-    f"{BASE}/meetings/new",
-    f"{BASE}/meetings/talk",
-]
-POSTS = [
-    "/delegations/new",
-    "/delegations/import",
-    f"{BASE}/edit",
-    f"{BASE}/people/new",
-    f"{BASE}/people/lim/edit",
-    f"{BASE}/organizations/new",
-    f"{BASE}/venues/new",
-    f"{BASE}/venues/ipark/edit",
-    f"{BASE}/travel-times/new",
-    f"{BASE}/meetings/new",
-    f"{BASE}/conflicts/acknowledge",
-    f"{BASE}/meetings/talk",
-    f"{BASE}/meetings/talk/cancel",
-    f"{BASE}/meetings/talk/restore",
-    "/logout",
-]
+# Pages for anyone: signing in itself, static files, and what a share link opens.
+PUBLIC = {"static", "auth.login", "auth.home"}
+ARGUMENTS = {
+    "key": "test-visit",
+    "delegation_key": "test-visit",
+    "meeting_key": "talk",
+    "person_key": "lim",
+    "venue_key": "ipark",
+    "organization_key": "mss",
+}
+
+
+def is_public(rule) -> bool:
+    return rule.endpoint in PUBLIC or "token" in rule.arguments
+
+
+def coordinator_urls(app, method: str) -> list[str]:
+    """Every route of the app answering ``method`` that is not public, with the visit's keys."""
+    with app.app_context():
+        from scheduler.extensions import db
+        from scheduler.models import TravelTime
+
+        values = {**ARGUMENTS, "travel_id": db.session.scalar(db.select(TravelTime.id))}
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if method in rule.methods and not is_public(rule):
+            urls.append(rule.build({name: values[name] for name in rule.arguments})[1])
+    assert len(urls) > 10
+    return sorted(urls)
+
+
+def test_only_the_expected_routes_are_public(app):
+    public = {rule.endpoint for rule in app.url_map.iter_rules() if is_public(rule)}
+    assert public == PUBLIC | {
+        "share.landing",
+        "share.agenda",
+        "share.agenda_pdf",
+        "share.calendar",
+        "share.meeting_ics",
+    }
 
 
 @pytest.fixture
 def visit(load_document):
     doc = minimal_document()
-    doc["people"] = [{"key": "lim", "name": "LIM Jeong-wook"}]
+    doc["organizations"] = [{"key": "mss", "name": "Ministry of SMEs and Startups"}]
+    doc["people"] = [{"key": "lim", "name": "LIM Jeong-wook", "organization": "mss"}]
     doc["venues"] = [
         {"key": "ipark", "name": "Shonan iPark", "timezone": "Asia/Tokyo"},
         {"key": "meti", "name": "METI", "timezone": "Asia/Tokyo"},
     ]
+    doc["travel_times"] = [{"from": "ipark", "to": "meti", "minutes": 90}]
     doc["meetings"] = [
         {"key": "talk", "title": "Talk", "start": "2024-09-25T10:00", "end": "2024-09-25T11:00"}
     ]
@@ -60,14 +66,17 @@ def visit(load_document):
 
 def test_every_coordinator_page_needs_sign_in(app, visit):
     client = app.test_client()
-    for url in PAGES:
+    pages = coordinator_urls(app, "GET")
+    assert {f"{BASE}/agenda", f"{BASE}/agenda.pdf", f"{BASE}/programme.xlsx"} <= set(pages)
+    assert "/share/manage/test-visit" in pages
+    for url in pages:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login?next="), url
 
 
-def test_every_coordinator_page_opens_once_signed_in(client, login, visit):
-    for url in PAGES:
+def test_every_coordinator_page_opens_once_signed_in(app, client, login, visit):
+    for url in coordinator_urls(app, "GET"):
         assert client.get(url).status_code == 200, url
 
 
@@ -92,10 +101,11 @@ def test_a_wrong_password_is_refused(client, user):
     assert client.get("/delegations").status_code == 302
 
 
-def test_posts_without_a_csrf_token_are_refused(client, login, visit):
-    for url in POSTS:
+def test_posts_without_a_csrf_token_are_refused(app, client, login, visit):
+    for url in coordinator_urls(app, "POST") + ["/login"]:
         assert client.post(url, data={"version": "1"}).status_code == 400, url
     assert client.get("/delegations").status_code == 200  # still signed in: logout was refused
+    assert "/logout" in coordinator_urls(app, "POST")
 
 
 def test_signing_out_ends_the_session(client, login):

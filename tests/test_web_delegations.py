@@ -180,6 +180,41 @@ def test_the_list_shows_upcoming_visits_first_with_counts_and_open_conflicts(
     assert (today + timedelta(days=3)).strftime("%d %b %Y") in soon_row
 
 
+def _list_queries(app, client, first: int, last: int) -> tuple[int, str]:
+    """Add visits first..last-1; the list's queries once its conflict counts are stored."""
+    from scheduler.itinerary.document import import_itinerary
+
+    with app.app_context():
+        for n in range(first, last):
+            import_itinerary(db.session, travel_visit(key=f"visit-{n}", name=f"Visit {n}"))
+        db.session.commit()
+        engine = db.engine
+    client.get("/delegations")  # counts each delegation once, for its revision
+    with count_queries(engine) as statements:
+        page = text(client.get("/delegations"))
+    return len(statements), page
+
+
+def test_the_list_costs_the_same_queries_for_1_or_50_delegations(app, client, login):
+    one, _ = _list_queries(app, client, 0, 1)
+    fifty, page = _list_queries(app, client, 1, 50)
+    assert page.count("1 error") == 50  # every row still has its conflict count
+    assert fifty == one <= 6, (one, fifty)  # user, delegations, meetings, acks, summaries
+
+
+def test_the_list_counts_again_after_a_change_or_an_acknowledgement(
+    app, client, login, load_document
+):
+    load_document(travel_visit())
+    assert "1 error" in text(client.get("/delegations"))
+    document = travel_visit()
+    document["meetings"][1]["start"] = "2024-09-25T14:00"
+    document["meetings"][1]["end"] = "2024-09-25T15:00"
+    load_document(document)  # the lab tour now leaves time to travel
+    page = text(client.get("/delegations"))
+    assert "1 error" not in page and "sev-ok" in page
+
+
 # --------------------------------------------------------------------------- programme, conflicts
 
 
@@ -323,3 +358,11 @@ def test_export_downloads_the_document(client, login, load_document, reference_d
     assert exported["delegation"]["key"] == "mss-japan-2024-09"
     assert len(exported["meetings"]) == len(reference_document["meetings"])
     assert client.get("/delegations/unknown/export.json").status_code == 404
+
+
+def test_every_conflict_kind_the_engine_reports_has_a_label_and_a_section():
+    from scheduler.itinerary.conflicts import KINDS, SEVERITY
+    from scheduler.web.common import CONFLICT_KIND_LABELS, conflict_kinds
+
+    assert set(CONFLICT_KIND_LABELS) == set(KINDS) == set(SEVERITY)
+    assert [kind for kind, _ in conflict_kinds()] == list(KINDS)

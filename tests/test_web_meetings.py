@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -563,8 +564,34 @@ def test_duplicate_opens_a_prefilled_form_and_saves_a_new_meeting(client, app, v
     assert stored(app, "morning")["start"] == datetime(2024, 9, 25, 0, 0, tzinfo=UTC)
 
 
-def test_there_is_no_way_to_delete_a_meeting(client, app, visit):
-    for method in ("delete", "post"):
-        response = getattr(client, method)(f"{BASE}/meetings/morning/delete")
-        assert response.status_code in (400, 404, 405)
+def test_no_route_deletes_a_meeting(app, client, visit):
+    """Meetings are cancelled, never deleted: no rule takes DELETE or is named for deleting."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/delegations/<key>/meetings"):
+            continue
+        assert "DELETE" not in rule.methods, rule.rule
+        assert not {"delete", "remove", "destroy"} & set(re.split(r"[/._<>]", rule.rule)), rule
+        assert not {"delete", "remove", "destroy"} & set(rule.endpoint.split(".")[-1].split("_"))
+    assert client.delete(f"{BASE}/meetings/morning").status_code == 405
     assert stored(app, "morning") is not None
+
+
+@pytest.mark.parametrize("version", ["abc", "1.5", "-1", "٣"])
+@pytest.mark.parametrize("action", ["cancel", "restore"])
+def test_a_version_that_is_not_a_number_is_refused_with_a_message(
+    client, app, visit, action, version
+):
+    post(
+        client,
+        f"{BASE}/meetings/new",
+        clash_data(visit, start="2024-09-25T13:00", end="2024-09-25T14:00"),
+    )
+    post(client, f"{BASE}/meetings/morning/cancel", {"version": stored(app, "morning")["version"]})
+    tsukuba = stored(app, "tsukuba-visit")
+    post(client, f"{BASE}/meetings/tsukuba-visit", clash_data(visit, version=tsukuba["version"]))
+    before = stored(app, "morning")["status"]
+    response = post(client, f"{BASE}/meetings/morning/{action}", {"version": version})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "version field must be a whole number" in page
+    assert stored(app, "morning")["status"] == before

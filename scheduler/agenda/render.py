@@ -26,7 +26,7 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetchingError
 
-from scheduler.agenda.programme import Agenda, PersonLine
+from scheduler.agenda.assemble import Agenda, PersonLine
 
 STATIC_DIR = (Path(__file__).resolve().parent.parent / "static").resolve()
 STYLESHEET = "agenda.css"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import textwrap
 from array import array
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +35,7 @@ from scheduler.itinerary.conflict_data import (
 )
 from scheduler.itinerary.memory import cycle_collection_paused
 from scheduler.itinerary.times import day_start, to_local, zone
-from scheduler.itinerary.travel import TravelLeg, TravelTable
+from scheduler.itinerary.travel import TravelLeg, TravelTable, travel_legs
 from scheduler.models import WEEKDAYS, Delegation
 
 SEVERITY = {
@@ -58,7 +57,6 @@ _MICROSECOND = timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
 _DAY_US = 24 * 60 * _MINUTE_US
 TITLE_LIMIT = 30
-_DENSE_LEG_SLOTS = 4_000_000  # 16 MB of travel minutes: 2,000 venues
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +230,7 @@ class _Engine:
 
     The first reads each meeting once, in the order given: it applies the meeting's own rules
     while the meeting is at hand and copies what the second pass needs into flat columns (start,
-    end, venue and room numbers, the numbers of the people attending), with people, venues and
+    end, room numbers, the numbers of the people attending), with people, venues and
     rooms numbered 0, 1, 2... The second sweeps those columns in rank order for the rules over
     pairs. So a large programme's scattered objects are read once, in the order they were made,
     and the sweep stays in a few hundred kilobytes that the processor's caches hold at 20,000
@@ -251,14 +249,6 @@ class _Engine:
         self.rooms = list(snapshot.rooms.values())
         self.found: list[tuple[tuple, Conflict]] = []
         self.prepare_lookups()
-        # Travel minutes from venue number a to b at [a * venues + b]: -1 not looked up yet,
-        # -2 no leg; a dict with the same default past _DENSE_LEG_SLOTS. The legs themselves,
-        # for the message, by the same slot.
-        slots = len(self.venues) ** 2
-        self.leg_minutes: array | defaultdict = (
-            array("i", [-1]) * slots if slots <= _DENSE_LEG_SLOTS else defaultdict(lambda: -1)
-        )
-        self.legs: dict[int, TravelLeg] = {}
         self.read_meetings(snapshot.meetings, focus)
 
     def read_meetings(self, meetings: Iterable[MeetingInfo], focus: MeetingInfo | None) -> None:
@@ -271,7 +261,7 @@ class _Engine:
         room_number, spoken = self.room_number, self.spoken
         self.meetings = ranked = []
         self.starts, self.ends = starts, ends = array("q"), array("q")
-        self.venue_of, self.room_of = venue_of, room_of = array("i"), array("i")
+        self.room_of = room_of = array("i")
         # The people at meeting r are attendee_people[first_attendee[r]:first_attendee[r + 1]].
         self.attendee_people = attendee_people = array("i")
         self.first_attendee = first_attendee = array("i", [0])
@@ -291,7 +281,6 @@ class _Engine:
             ranked.append(meeting)
             starts.append(start)
             ends.append(end)
-            venue_of.append(venue)
             room_of.append(room)
             present: list[int] = []  # person numbers, each once, known people only
             shared = -1  # languages all of them speak, as bits
@@ -329,7 +318,6 @@ class _Engine:
         self.meetings = [meetings[n] for n in order]
         self.starts = array("q", [starts[n] for n in order])
         self.ends = array("q", [ends[n] for n in order])
-        self.venue_of = array("i", [self.venue_of[n] for n in order])
         self.room_of = array("i", [self.room_of[n] for n in order])
         people, first = self.attendee_people, self.first_attendee
         self.attendee_people = array("i")
@@ -363,16 +351,6 @@ class _Engine:
         zone = self.zone_of(meeting)
         return "" if zone == self.snap.timezone else f" ({zone} time)"
 
-    def look_up_leg(self, from_venue: int, to_venue: int, slot: int) -> int:
-        """Minutes of the leg between two venue numbers (-2: none), remembered at ``slot``."""
-        leg = self.travel.leg(self.venues[from_venue].id, self.venues[to_venue].id)
-        minutes = -2
-        if leg is not None:
-            self.legs[slot] = leg
-            minutes = leg.minutes
-        self.leg_minutes[slot] = minutes
-        return minutes
-
     def emit(self, kind, ranks, message, *, person=None, room=None, venue=None, estimated=False):
         if self.focus is not None and self.focus not in ranks:
             return
@@ -395,24 +373,22 @@ class _Engine:
     def run(self) -> list[Conflict]:
         """The second pass: the rules over pairs, sweeping the columns in rank order.
 
-        For each person and each room it keeps only the meetings not yet settled: those still
-        running (a later meeting that starts before one ends overlaps it) and, for a person,
-        those whose next meeting has not come yet (the first later one to start at or after it
-        ends is its next). A meeting leaves the list at its next meeting, and no later meeting
-        can overlap it then, since later meetings start later. The lists hold only what overlaps
-        (each entry beyond the first is a conflict found), so the work per meeting does not grow
-        with the programme.
+        For each person and each room it keeps only the meetings still running (a later meeting
+        that starts before one ends overlaps it); they hold only what overlaps (each entry
+        beyond the first is a conflict found), so the work per meeting does not grow with the
+        programme. The sweep also lists each person's meetings in rank order, which the travel
+        rule then pairs with ``travel_legs``, the pairing the programme and agenda use too.
         """
         starts, ends, people = self.starts, self.ends, self.people
-        venue_of, room_of = self.venue_of, self.room_of
+        room_of = self.room_of
         attendee_people, first_attendee = self.attendee_people, self.first_attendee
-        leg_minutes, venue_count = self.leg_minutes, len(self.venues)
+        own: list[list[int]] = [[] for _ in people]  # each person's meetings, by rank
         unsettled: list[list[int] | None] = [None] * len(people)  # by person number
         running_in: list[list[int] | None] = [None] * len(self.rooms)  # by room number
         for rank in range(len(self.meetings)):
             start = starts[rank]
-            venue = venue_of[rank]
             for person in attendee_people[first_attendee[rank] : first_attendee[rank + 1]]:
+                own[person].append(rank)
                 earlier = unsettled[person]
                 if earlier is None:
                     unsettled[person] = [rank]
@@ -422,18 +398,6 @@ class _Engine:
                     if ends[before] > start:
                         running.append(before)
                         self.person_double_booked(people[person], before, rank)
-                        continue
-                    # ``rank`` is the next meeting of ``before``: is there time to travel?
-                    came_from = venue_of[before]
-                    if came_from < 0 or venue < 0 or came_from == venue:
-                        continue
-                    slot = came_from * venue_count + venue
-                    minutes = leg_minutes[slot]
-                    if minutes == -1:
-                        minutes = self.look_up_leg(came_from, venue, slot)
-                    gap = start - ends[before]
-                    if minutes >= 0 and gap < minutes * _MINUTE_US:
-                        self.travel_time(people[person], before, rank, self.legs[slot], gap)
                 running.append(rank)
                 unsettled[person] = running
             room = room_of[rank]
@@ -444,6 +408,8 @@ class _Engine:
                     self.room_double_booked(self.rooms[room], before, rank)
                 running.append(rank)
                 running_in[room] = running
+        for person, ranks in enumerate(own):
+            self.travel_rule(people[person], ranks)
         self.found.sort(key=lambda item: item[0])
         return [conflict for _, conflict in self.found]
 
@@ -499,6 +465,15 @@ class _Engine:
             self.language_gap(rank, meeting, [self.people[p] for p in present])
 
     # -- rules over pairs
+
+    def travel_rule(self, person, ranks: list[int]) -> None:
+        """Each of the person's meetings and their next one: is there time to travel?"""
+        starts, ends, meetings = self.starts, self.ends, self.meetings
+        for i, j, leg in travel_legs([meetings[r] for r in ranks], self.travel):
+            before, after = ranks[i], ranks[j]
+            gap = starts[after] - ends[before]
+            if gap < leg.minutes * _MINUTE_US:
+                self.travel_time(person, before, after, leg, gap)
 
     def person_double_booked(self, person, first: int, second: int) -> None:
         a, b = self.meetings[first], self.meetings[second]

@@ -2,13 +2,12 @@
 
 Built from a delegation loaded with ``load_delegation`` (everything eager) and the
 conflicts the engine found, so a page costs a fixed number of queries however long
-the visit. Travel legs follow the spec's ``travel_time`` pairing: for each person, the
-next meeting of theirs to start at or after one ends; the leg is shown on the later one.
+the visit. Travel legs are those of ``travel.arrivals``, the pairing the conflict rules use;
+each is shown on the later meeting.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,23 +15,8 @@ from datetime import date, datetime, timedelta
 
 from scheduler.itinerary.review import ReviewedConflict
 from scheduler.itinerary.times import to_local
-from scheduler.itinerary.travel import TravelLeg, TravelTable
-from scheduler.models import Delegation, Meeting, Person, Venue
-
-
-@dataclass(frozen=True)
-class TravelNote:
-    """Arriving at a meeting from another venue: the leg, the time there is, and who travels."""
-
-    from_venue: Venue
-    to_venue: Venue
-    leg: TravelLeg
-    gap_minutes: int
-    people: tuple[Person, ...]
-
-    @property
-    def too_short(self) -> bool:
-        return self.gap_minutes < self.leg.minutes
+from scheduler.itinerary.travel import TravelNote, TravelTable, arrivals, rank_order
+from scheduler.models import Delegation, Meeting, Person
 
 
 @dataclass(frozen=True)
@@ -98,56 +82,6 @@ class Programme:
         return sum(len(d.items) for d in self.days)
 
 
-def _meeting_order(meeting: Meeting):
-    return (meeting.start, meeting.end, meeting.key)
-
-
-def _arrivals(
-    meetings: list[Meeting], table: TravelTable, only_person: Person | None
-) -> dict[int, list[TravelNote]]:
-    """For each meeting id, the legs its attendees travel to reach it from their previous venue."""
-    by_person: dict[int, list[Meeting]] = defaultdict(list)
-    people: dict[int, Person] = {}
-    for meeting in meetings:
-        if meeting.is_cancelled or meeting.venue is None:
-            continue
-        for attendance in meeting.attendances:
-            if only_person is None or attendance.person_id == only_person.id:
-                by_person[attendance.person_id].append(meeting)
-                people[attendance.person_id] = attendance.person
-    legs: dict[tuple[int, int], dict] = {}
-    for person_id, own in by_person.items():
-        own.sort(key=_meeting_order)
-        starts = [m.start for m in own]
-        for before in own:
-            i = bisect.bisect_left(starts, before.end)
-            if i >= len(own):
-                continue
-            after = own[i]
-            leg = table.leg(before.venue_id, after.venue_id)
-            if leg is None:
-                continue
-            note = legs.setdefault(
-                (before.id, after.id),
-                {"before": before, "after": after, "leg": leg, "people": []},
-            )
-            note["people"].append(people[person_id])
-    result: dict[int, list[TravelNote]] = defaultdict(list)
-    for entry in sorted(legs.values(), key=lambda e: _meeting_order(e["before"])):
-        before, after = entry["before"], entry["after"]
-        gap = int((after.start - before.end).total_seconds() // 60)
-        result[after.id].append(
-            TravelNote(
-                before.venue,
-                after.venue,
-                entry["leg"],
-                gap,
-                tuple(sorted(entry["people"], key=lambda p: p.name)),
-            )
-        )
-    return result
-
-
 def build_programme(
     delegation: Delegation,
     reviewed: Iterable[ReviewedConflict] = (),
@@ -156,7 +90,7 @@ def build_programme(
     estimate_travel: bool = True,
 ) -> Programme:
     """The programme by local day; with ``person``, only the meetings that person attends."""
-    meetings = sorted(delegation.meetings, key=_meeting_order)
+    meetings = sorted(delegation.meetings, key=rank_order)
     if person is not None:
         meetings = [m for m in meetings if any(a.person_id == person.id for a in m.attendances)]
     by_meeting: dict[str, list[ReviewedConflict]] = defaultdict(list)
@@ -166,12 +100,11 @@ def build_programme(
         for key in item.conflict.meetings:
             by_meeting[key].append(item)
     table = TravelTable(delegation.travel_times, delegation.venues, estimate=estimate_travel)
-    arrivals = _arrivals(meetings, table, person)
+    legs = arrivals(meetings, table, person.id if person is not None else None)
 
     days: dict[date, list[ProgrammeItem]] = defaultdict(list)
-    home = delegation.timezone
     for meeting in meetings:
-        zone_name = meeting.venue.timezone if meeting.venue is not None else home
+        zone_name = meeting.zone_name
         start = to_local(meeting.start, zone_name)
         days[start.date()].append(
             ProgrammeItem(
@@ -180,7 +113,7 @@ def build_programme(
                 end=to_local(meeting.end, zone_name),
                 zone_name=zone_name,
                 conflicts=by_meeting.get(meeting.key, []),
-                arrivals=arrivals.get(meeting.id, []),
+                arrivals=legs.get(meeting.id, []),
             )
         )
     visit_days = {

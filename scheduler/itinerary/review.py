@@ -68,7 +68,7 @@ def current_acknowledgements(
     """Acknowledgements whose covered meetings are unchanged, by conflict identity (two queries)."""
     rows = session.scalars(
         select(ConflictAcknowledgement)
-        .where(ConflictAcknowledgement.scope_delegation_id == delegation_id)
+        .where(ConflictAcknowledgement.delegation_id == delegation_id)
         .options(selectinload(ConflictAcknowledgement.user))
         .order_by(ConflictAcknowledgement.created_at)
     )
@@ -112,7 +112,7 @@ def acknowledge_warning(
     if conflict.severity != "warning":
         raise ValueError("only warnings can be acknowledged; errors are fixed or saved anyway")
     ack = ConflictAcknowledgement(
-        scope_delegation_id=delegation.id,
+        delegation_id=delegation.id,
         kind=conflict.kind,
         meeting_keys=list(conflict.meetings),
         meeting_versions=[versions[key] for key in conflict.meetings],

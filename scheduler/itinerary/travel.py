@@ -1,4 +1,6 @@
-"""Travel time between two venues: the conflict engine, programme page and agenda all ask here.
+"""Travel between venues: how long a leg takes, and which meetings a person travels between.
+
+The conflict engine, the programme page and the agenda all ask here, so they agree.
 
 An entry for the direction asked wins, else the entry for the other direction. Where neither
 exists and both venues have coordinates, an estimate may stand in (``estimate=True``):
@@ -12,13 +14,22 @@ An estimate is always marked as one, and never used where an entry exists.
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 ESTIMATE_SPEED_KMH = 45.0
+ESTIMATE_SETTING = "TRAVEL_ESTIMATE_ENABLED"
 ESTIMATE_MARGIN_MINUTES = 20
 EARTH_RADIUS_KM = 6371.0
+
+
+def estimates_travel(config: Mapping) -> bool:
+    """Whether this instance lets estimates stand in for missing entries (on unless set off)."""
+    return bool(config.get(ESTIMATE_SETTING, True))
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class TravelTable:
             if v.latitude is not None and v.longitude is not None
         }
         self.estimate = estimate
+        self._estimates: dict[tuple[int, int], TravelLeg | None] = {}
 
     def leg(self, from_venue_id: int | None, to_venue_id: int | None) -> TravelLeg | None:
         """The leg between two different venues, or None where no rule gives one."""
@@ -63,7 +75,94 @@ class TravelTable:
         )
         if leg is not None or not self.estimate:
             return leg
-        a, b = self._coordinates.get(from_venue_id), self._coordinates.get(to_venue_id)
-        if a is None or b is None:
-            return None
-        return TravelLeg(estimated_minutes(great_circle_km(*a, *b)), "estimate", estimated=True)
+        pair = (from_venue_id, to_venue_id)
+        if pair not in self._estimates:
+            a, b = self._coordinates.get(from_venue_id), self._coordinates.get(to_venue_id)
+            self._estimates[pair] = (
+                None
+                if a is None or b is None
+                else TravelLeg(estimated_minutes(great_circle_km(*a, *b)), "estimate", True)
+            )
+        return self._estimates[pair]
+
+
+# --------------------------------------------------------------------------- the pairing rule
+
+
+@dataclass(frozen=True)
+class TravelNote:
+    """Arriving at a meeting from another venue: the leg, the time there is, and who travels."""
+
+    from_venue: Any  # a Venue (anything with a name)
+    to_venue: Any
+    leg: TravelLeg
+    gap_minutes: int  # from the earlier meeting's end to this one's start
+    people: tuple = ()  # who makes the journey, by name
+
+    @property
+    def too_short(self) -> bool:
+        return self.gap_minutes < self.leg.minutes
+
+
+def next_meetings(meetings: Sequence) -> Iterator[tuple[int, int]]:
+    """The spec's travel pairing, for one person's meetings in rank order (start, end, key).
+
+    Yields ``(i, j)``: meeting ``j`` is the next of theirs to start at or after meeting ``i``
+    ends. Every meeting counts, online ones too (they just need no leg).
+    """
+    starts = [m.start for m in meetings]
+    for i, meeting in enumerate(meetings):
+        j = bisect.bisect_left(starts, meeting.end, lo=i + 1)
+        if j < len(meetings):
+            yield i, j
+
+
+def travel_legs(meetings: Sequence, table: TravelTable) -> Iterator[tuple[int, int, TravelLeg]]:
+    """One person's consecutive meetings (``next_meetings``) that need a leg, with the leg.
+
+    The conflict rules, the coordinator's programme and the agenda all pair meetings here.
+    """
+    for i, j in next_meetings(meetings):
+        leg = table.leg(meetings[i].venue_id, meetings[j].venue_id)
+        if leg is not None:
+            yield i, j, leg
+
+
+def rank_order(meeting) -> tuple:
+    return (meeting.start, meeting.end, meeting.key)
+
+
+def arrivals(meetings: Iterable, table: TravelTable, person_id: int | None = None) -> dict:
+    """Meeting id -> the legs its attendees travel to reach it (``TravelNote``), earliest first.
+
+    ``meetings`` are ORM meetings with their attendances, venues and people loaded; cancelled
+    ones take no part. With ``person_id``, only that person's legs. Attendees who make the same
+    journey between the same two meetings share one note.
+    """
+    own: dict[int, list] = defaultdict(list)
+    people: dict[int, Any] = {}
+    for meeting in sorted(meetings, key=rank_order):
+        if meeting.is_cancelled:
+            continue
+        for attendance in meeting.attendances:
+            if person_id is None or attendance.person_id == person_id:
+                own[attendance.person_id].append(meeting)
+                people[attendance.person_id] = attendance.person
+    pairs: dict[tuple[int, int], tuple] = {}
+    for pid, theirs in own.items():
+        for i, j, leg in travel_legs(theirs, table):
+            before, after = theirs[i], theirs[j]
+            entry = pairs.setdefault((before.id, after.id), (before, after, leg, []))
+            entry[3].append(people[pid])
+    result: dict[int, list[TravelNote]] = defaultdict(list)
+    for before, after, leg, travellers in sorted(pairs.values(), key=lambda e: rank_order(e[0])):
+        result[after.id].append(
+            TravelNote(
+                before.venue,
+                after.venue,
+                leg,
+                int((after.start - before.end).total_seconds() // 60),
+                tuple(sorted(travellers, key=lambda p: p.name)),
+            )
+        )
+    return result

@@ -12,7 +12,8 @@ from scheduler.models.meeting import (
     Meeting,
     MeetingOrganization,
 )
-from scheduler.models.review import ConflictAcknowledgement, ConflictOverride
+from scheduler.models.review import ConflictAcknowledgement, ConflictOverride, ConflictSummary
+from scheduler.models.share_link import ShareLinkUse
 from scheduler.models.user import User
 from scheduler.models.venue import WEEKDAYS, Room, TravelTime, Venue
 
@@ -29,6 +30,7 @@ __all__ = [
     "CalendarFeedValidator",
     "ConflictAcknowledgement",
     "ConflictOverride",
+    "ConflictSummary",
     "Delegation",
     "DelegationRole",
     "HistoryEntry",
@@ -37,6 +39,7 @@ __all__ = [
     "Organization",
     "Person",
     "Room",
+    "ShareLinkUse",
     "TravelTime",
     "User",
     "Venue",

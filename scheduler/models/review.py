@@ -1,7 +1,7 @@
 """Coordinators' decisions about conflicts: saving despite errors, acknowledging warnings.
 
-Neither changes the programme, so neither raises the delegation's revision (the flush hook
-touches rows with a ``delegation_id`` attribute; the acknowledgement's is named otherwise).
+Neither changes the programme, so neither raises the delegation's revision: the flush hook
+(scheduler.models.changes) looks only at the programme's own models, and these are not among them.
 """
 
 from __future__ import annotations
@@ -45,10 +45,7 @@ class ConflictAcknowledgement(db.Model):
     __tablename__ = "conflict_acknowledgement"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Not called ``delegation_id`` in Python: acknowledging is no change to the programme.
-    scope_delegation_id: Mapped[int] = mapped_column(
-        "delegation_id", ForeignKey("delegation.id"), index=True
-    )
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegation.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     meeting_keys: Mapped[list[str]] = mapped_column(JSON)
     meeting_versions: Mapped[list[int]] = mapped_column(JSON)
@@ -64,3 +61,23 @@ class ConflictAcknowledgement(db.Model):
     @property
     def identity(self) -> tuple:
         return (self.kind, tuple(self.meeting_keys), self.person_key, self.room_key, self.venue_key)
+
+
+class ConflictSummary(db.Model):
+    """How many open errors and warnings a delegation has, as of one state of its programme.
+
+    The delegations list shows these counts for every delegation; running the conflict
+    engine per row would cost queries per delegation. A row holds for the ``revision`` it was
+    counted at, the number of acknowledgements then, and the travel-estimate setting; when any
+    differs, the next reader counts again (scheduler.itinerary.summary).
+    """
+
+    __tablename__ = "conflict_summary"
+
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegation.id"), primary_key=True)
+    revision: Mapped[int]
+    acknowledgements: Mapped[int]
+    estimate_travel: Mapped[bool]
+    open_errors: Mapped[int]
+    open_warnings: Mapped[int]
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

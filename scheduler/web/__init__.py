@@ -15,12 +15,14 @@ ERROR_EXPLANATIONS = {
 def register_blueprints(app: Flask) -> None:
     from scheduler.web.agenda import bp as agenda_bp
     from scheduler.web.auth import bp as auth_bp
+    from scheduler.web.common import register_template_helpers
     from scheduler.web.delegations import bp as delegations_bp
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
     from scheduler.web.share import bp as share_bp
     from scheduler.web.venues import bp as venues_bp
 
+    register_template_helpers(app)
     app.register_error_handler(HTTPException, _http_error_page)
     for blueprint in (
         auth_bp,

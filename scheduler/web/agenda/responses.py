@@ -7,8 +7,8 @@ import re
 
 from flask import Response, current_app, request
 
+from scheduler.agenda.assemble import COORDINATOR, Agenda
 from scheduler.agenda.pdf_cache import CachedPdf, PdfCache
-from scheduler.agenda.programme import COORDINATOR, Agenda
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -1,11 +1,11 @@
 """The coordinator's agenda (with internal notes and conflicts), its PDF, and the spreadsheet."""
 
-from flask import Response, abort, current_app, request, url_for
+from flask import Response, abort, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
+from scheduler.agenda.assemble import COORDINATOR, build_agenda
 from scheduler.agenda.pdf_cache import PdfKey
-from scheduler.agenda.programme import COORDINATOR, build_agenda
 from scheduler.agenda.render import (
     STYLESHEET,
     PaperError,
@@ -16,7 +16,6 @@ from scheduler.agenda.render import (
 from scheduler.agenda.spreadsheet import MIME_TYPE, programme_workbook
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import Conflict, check_delegation
-from scheduler.itinerary.document import load_delegation
 from scheduler.models import Delegation
 from scheduler.web.agenda import bp
 from scheduler.web.agenda.responses import (
@@ -27,21 +26,11 @@ from scheduler.web.agenda.responses import (
     pdf_response,
     private_page,
 )
-
-
-def _delegation_or_404(key: str) -> Delegation:
-    delegation = load_delegation(db.session, key)
-    if delegation is None:
-        abort(404)
-    return delegation
-
-
-def _estimate_travel() -> bool:
-    return bool(current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True))
+from scheduler.web.common import estimate_travel, loaded_delegation_or_404
 
 
 def _conflicts(delegation: Delegation) -> list[Conflict]:
-    return check_delegation(db.session, delegation, estimate_travel=_estimate_travel())
+    return check_delegation(db.session, delegation, estimate_travel=estimate_travel())
 
 
 def _coordinator_agenda(delegation: Delegation):
@@ -49,14 +38,14 @@ def _coordinator_agenda(delegation: Delegation):
         delegation,
         audience=COORDINATOR,
         conflicts=_conflicts(delegation),
-        estimate_travel=_estimate_travel(),
+        estimate_travel=estimate_travel(),
     )
 
 
 @bp.get("/delegations/<key>/agenda")
 @login_required
 def coordinator(key: str) -> Response:
-    programme = _coordinator_agenda(_delegation_or_404(key))
+    programme = _coordinator_agenda(loaded_delegation_or_404(key))
     links = {
         "pdf_a4": url_for("agenda.coordinator_pdf", key=key),
         "pdf_letter": url_for("agenda.coordinator_pdf", key=key, paper="letter"),
@@ -85,11 +74,11 @@ def coordinator_pdf(key: str) -> Response:
         audience=COORDINATOR,
         paper=paper,
         share_selector=None,
-        estimate_travel=_estimate_travel(),
+        estimate_travel=estimate_travel(),
     )
     pdf = agenda_pdf_cache().get_or_render(
         pdf_key,
-        lambda: render_agenda_pdf(_coordinator_agenda(_delegation_or_404(key)), paper=paper),
+        lambda: render_agenda_pdf(_coordinator_agenda(loaded_delegation_or_404(key)), paper=paper),
     )
     return pdf_response(pdf, copy_filename(key, None, COORDINATOR, delegation.revision, paper))
 
@@ -97,7 +86,7 @@ def coordinator_pdf(key: str) -> Response:
 @bp.get("/delegations/<key>/programme.xlsx")
 @login_required
 def spreadsheet(key: str) -> Response:
-    delegation = _delegation_or_404(key)
+    delegation = loaded_delegation_or_404(key)
     data = programme_workbook(delegation, conflicts=_conflicts(delegation))
     programme = build_agenda(delegation, audience=COORDINATOR)
     return download_response(data, MIME_TYPE, agenda_filename(programme, "", "xlsx"))

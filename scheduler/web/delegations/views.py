@@ -3,113 +3,41 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
-from zoneinfo import available_timezones
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_login import login_required
 from sqlalchemy import case, func, select
 
 from scheduler.extensions import db
-from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import (
     DocumentError,
     dump_document,
     export_itinerary,
     import_itinerary,
-    load_delegation,
     parse_json,
 )
 from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.review import (
     acknowledge_warning,
     conflict_identity,
-    current_acknowledgements,
     meeting_versions,
     parse_conflict_token,
-    review_conflicts,
 )
 from scheduler.itinerary.share_links import new_share_credentials
+from scheduler.itinerary.summary import open_conflict_counts
 from scheduler.itinerary.times import utcnow
 from scheduler.models import Delegation, Meeting
+from scheduler.web.common import (
+    conflict_kinds,
+    delegation_or_404,
+    estimate_travel,
+    loaded_delegation_or_404,
+    reviewed_conflicts,
+    stale_edit,
+    user_id,
+)
 from scheduler.web.delegations import bp
 from scheduler.web.delegations.forms import AcknowledgeForm, DelegationForm, ImportForm
-
-CONFLICT_KINDS = (
-    ("person_double_booked", "Person double-booked"),
-    ("room_double_booked", "Room double-booked"),
-    ("travel_time", "Not enough travel time"),
-    ("outside_availability", "Outside a person's availability"),
-    ("outside_opening_hours", "Outside the venue's opening hours"),
-    ("outside_visit_dates", "Outside the visit dates"),
-    ("over_capacity", "Room over capacity"),
-    ("language_gap", "No shared language"),
-)
-CONFLICT_KIND_LABELS = dict(CONFLICT_KINDS)
-
-
-@bp.app_template_global()
-def zone_names() -> list[str]:
-    """IANA zone names for the time-zone fields' suggestions (from tzdata, no network)."""
-    return _zone_names()
-
-
-@lru_cache(maxsize=1)
-def _zone_names() -> list[str]:
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-
-
-@bp.app_template_filter("conflict_kind")
-def conflict_kind_label(kind: str) -> str:
-    return CONFLICT_KIND_LABELS.get(kind, kind.replace("_", " "))
-
-
-# --------------------------------------------------------------------------- shared by the areas
-
-
-def delegation_or_404(key: str) -> Delegation:
-    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
-    if delegation is None:
-        abort(404)
-    return delegation
-
-
-def loaded_delegation_or_404(key: str) -> Delegation:
-    """The delegation with everything a programme page reads, in a fixed number of queries."""
-    delegation = load_delegation(db.session, key)
-    if delegation is None:
-        abort(404)
-    return delegation
-
-
-def estimate_travel() -> bool:
-    return bool(current_app.config.get("TRAVEL_ESTIMATE_ENABLED", True))
-
-
-def reviewed_conflicts(delegation: Delegation):
-    """Every conflict of the delegation with the acknowledgements that still hold."""
-    conflicts = check_delegation(db.session, delegation, estimate_travel=estimate_travel())
-    versions = meeting_versions(delegation.meetings)
-    acks = current_acknowledgements(db.session, delegation.id, versions)
-    return review_conflicts(conflicts, acks)
-
-
-def stale_edit(form, row, values_of) -> bool:
-    """Stamp an edit form when it opens; when it is saved, whether the row changed meanwhile.
-
-    The row is read again first, locked (``FOR UPDATE`` on PostgreSQL) so that two saves of it
-    take turns; the form then compares it with the values it opened with (``EditStamped``).
-    """
-    if not form.is_submitted():
-        form.stamp(values_of(row))
-        return False
-    db.session.refresh(row, with_for_update=True)
-    return form.refused_as_stale(values_of(row))
-
-
-def user_id() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
-
 
 # --------------------------------------------------------------------------- list
 
@@ -136,13 +64,9 @@ def index():
         (d for d in delegations if d.end_date < today), key=lambda d: d.start_date, reverse=True
     )
     counts = _meeting_counts()
-    open_conflicts = {}
-    for delegation in delegations:
-        reviewed = reviewed_conflicts(delegation)
-        open_conflicts[delegation.id] = (
-            sum(1 for r in reviewed if r.is_open and r.conflict.severity == "error"),
-            sum(1 for r in reviewed if r.is_open and r.conflict.severity == "warning"),
-        )
+    open_conflicts = open_conflict_counts(
+        db.session, delegations, estimate_travel=estimate_travel()
+    )
     return render_template(
         "delegations/index.html",
         upcoming=upcoming,
@@ -233,7 +157,7 @@ def conflicts(key: str):
     delegation = loaded_delegation_or_404(key)
     reviewed = reviewed_conflicts(delegation)
     groups = []
-    for kind, label in CONFLICT_KINDS:
+    for kind, label in conflict_kinds():
         items = [r for r in reviewed if r.conflict.kind == kind]
         if items:
             groups.append((kind, label, items))

@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from scheduler.models import ATTENDEE_ROLES, MEETING_KINDS, MEETING_STATUSES
-from scheduler.web.delegations.forms import (
+from scheduler.web.fields import (
     choices,
     key_field,
     long_text_field,

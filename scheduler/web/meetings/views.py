@@ -41,13 +41,13 @@ from scheduler.models import (
     Person,
     Venue,
 )
-from scheduler.web.delegations.forms import (
+from scheduler.web.common import delegation_or_404, estimate_travel, user_id
+from scheduler.web.fields import (
     choice,
     choices,
     fill_local_time,
     resolve_local_time,
 )
-from scheduler.web.delegations.views import delegation_or_404, estimate_travel, user_id
 from scheduler.web.meetings import bp
 from scheduler.web.meetings.forms import NOT_ATTENDING, meeting_form_class
 
@@ -375,15 +375,34 @@ def edit(key: str, meeting_key: str):
     return page.render()
 
 
+_BAD_VERSION = object()
+
+
+def _posted_version():
+    """The meeting version a button's form was drawn with: None when absent, else a number."""
+    text = request.form.get("version", "").strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else _BAD_VERSION
+
+
+def _refuse_bad_version(back: str):
+    flash(
+        "Not changed: the form's version field must be a whole number. "
+        "Reload the page and try again.",
+        "error",
+    )
+    return redirect(back)
+
+
 def _set_status(key: str, meeting_key: str, status: str, done: str):
     """Cancel or restore from a button (CSRFProtect has checked the token of every POST)."""
     delegation = delegation_or_404(key)
     meeting = _meeting_or_404(delegation, meeting_key)
     back = url_for("meetings.edit", key=key, meeting_key=meeting_key)
-    try:
-        expected = int(request.form.get("version", ""))
-    except ValueError:
-        expected = None
+    expected = _posted_version()
+    if expected is _BAD_VERSION:
+        return _refuse_bad_version(back)
     try:
         set_meeting_status(db.session, meeting, status, expected_version=expected)
         db.session.commit()
@@ -429,8 +448,11 @@ def restore(key: str, meeting_key: str):
     )
     errors = [c for c in page.check(changes, meeting.key) if c.severity == "error"]
     if errors:
+        expected = _posted_version()
+        if expected is _BAD_VERSION:
+            return _refuse_bad_version(url_for("meetings.edit", key=key, meeting_key=meeting_key))
         try:
-            check_version(meeting, int(request.form.get("version", "0") or 0))
+            check_version(meeting, expected or 0)
         except StaleMeetingError:
             flash("Not restored: someone changed this meeting after you opened it.", "error")
             return redirect(url_for("meetings.edit", key=key, meeting_key=meeting_key))

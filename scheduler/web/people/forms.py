@@ -9,7 +9,7 @@ from wtforms import DateTimeLocalField, EmailField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 
 from scheduler.models import PERSON_ROLES
-from scheduler.web.delegations.forms import (
+from scheduler.web.fields import (
     EditStamped,
     choices,
     key_field,

@@ -10,14 +10,14 @@ from scheduler.extensions import db
 from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.models import Organization, Person
-from scheduler.web.delegations.forms import choices, fill_local_time, resolve_local_time
-from scheduler.web.delegations.views import (
+from scheduler.web.common import (
     delegation_or_404,
     estimate_travel,
     loaded_delegation_or_404,
     reviewed_conflicts,
     stale_edit,
 )
+from scheduler.web.fields import choices, fill_local_time, resolve_local_time
 from scheduler.web.people import bp
 from scheduler.web.people.forms import OrganizationForm, PersonForm
 

@@ -6,8 +6,8 @@ The PDF is rendered once per programme revision and copy, then served from the P
 
 from flask import Response, abort, request, url_for
 
+from scheduler.agenda.assemble import SHARED, build_agenda
 from scheduler.agenda.pdf_cache import PdfKey
-from scheduler.agenda.programme import SHARED, build_agenda
 from scheduler.agenda.render import (
     STYLESHEET,
     PaperError,
@@ -46,7 +46,7 @@ def _shared_agenda(entity: Delegation | Person):
 
 @bp.get("/<token>/agenda")
 def agenda(token: str) -> Response:
-    programme = _shared_agenda(shared_entity_or_404(token))
+    programme = _shared_agenda(shared_entity_or_404(token, used_for="agenda"))
     links = {
         "pdf_a4": url_for("share.agenda_pdf", token=token),
         "pdf_letter": url_for("share.agenda_pdf", token=token, paper="letter"),
@@ -63,7 +63,7 @@ def agenda_pdf(token: str) -> Response:
         paper = paper_size(request.args.get("paper"))
     except PaperError as exc:
         abort(400, description=str(exc))
-    entity = shared_entity_or_404(token)
+    entity = shared_entity_or_404(token, used_for="pdf")
     delegation, person = _whose_copy(entity)
     key = PdfKey.for_copy(
         delegation,

@@ -6,6 +6,7 @@ key. Managing and rotating links needs a coordinator.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from flask import (
@@ -36,7 +37,7 @@ from scheduler.calendar.shared import (
 )
 from scheduler.calendar.validators import FeedValidators, etag_of
 from scheduler.extensions import db
-from scheduler.itinerary.share_links import rotate_share_link, share_paths
+from scheduler.itinerary.share_links import rotate_share_link, share_link_uses, share_paths
 from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation, Meeting, Person
 from scheduler.web.share import bp
@@ -76,7 +77,7 @@ def _with_validators(response: Response, validators: FeedValidators) -> Response
 
 @bp.get("/<token>/calendar.ics")
 def calendar(token: str):
-    entity = shared_entity_or_404(token)
+    entity = shared_entity_or_404(token, used_for="calendar")
     feed = SharedFeed(db.session, entity, feed_settings())
     validators = feed.stored_validators()
     if validators is not None and not is_resource_modified(
@@ -98,10 +99,21 @@ def meeting_ics(token: str, meeting_key: str):
         abort(404)
     body = meeting_calendar(meeting, entity, feed_settings())
     response = Response(body, content_type=CALENDAR_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{meeting.key}.ics"'
+    response.headers["Content-Disposition"] = meeting_file_disposition(meeting)
     response.set_etag(etag_of(body))
     response.last_modified = meeting.updated_at.replace(microsecond=0)
     return _private(response).make_conditional(request)
+
+
+def meeting_file_disposition(meeting: Meeting) -> str:
+    """'attachment' named by the meeting's day and title, as the attendee knows it (not its key).
+
+    An ASCII name for old clients and the exact one (RFC 6266 ``filename*``) for the rest.
+    """
+    day = to_local(meeting.start, meeting.zone_name).date().isoformat()
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", f"{day} {meeting.title}").strip()[:120] + ".ics"
+    fallback = re.sub(r"[^A-Za-z0-9 ._-]+", "", name).strip() or f"{day}.ics"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def meeting_when(meeting: Meeting) -> str:
@@ -117,7 +129,7 @@ def meeting_when(meeting: Meeting) -> str:
 
 @bp.get("/<token>")
 def landing(token: str):
-    entity = shared_entity_or_404(token)
+    entity = shared_entity_or_404(token, used_for="page")
     delegation, person = shared_delegation(entity), shared_person(entity)
     meetings = feed_meetings(db.session, delegation, person)
     html = render_template(
@@ -135,6 +147,16 @@ def landing(token: str):
 
 class RotateShareLinkForm(FlaskForm):
     target = HiddenField(validators=[DataRequired()])
+    # "yes" only from the confirmation page: the first click asks, the second replaces.
+    confirmed = HiddenField()
+
+
+LINK_USES = {
+    "calendar": "calendar feed",
+    "page": "share page",
+    "agenda": "agenda page",
+    "pdf": "agenda PDF",
+}
 
 
 def _delegation_or_404(key: str) -> Delegation:
@@ -146,14 +168,31 @@ def _delegation_or_404(key: str) -> Delegation:
     return delegation
 
 
+def _link_rows(delegation: Delegation) -> list[tuple[str, str, Delegation | Person]]:
+    """(target, label, entity): the whole delegation first, then its people by name."""
+    people = sorted(delegation.people, key=lambda p: (p.name.casefold(), p.key))
+    return [("delegation", "Whole delegation", delegation)] + [
+        (person.key, person.display_name, person) for person in people
+    ]
+
+
+def _last_use(use, zone_name: str) -> dict | None:
+    if use is None:
+        return None
+    return {
+        "at": to_local(use.last_used_at, zone_name),
+        "what": LINK_USES.get(use.used_for, use.used_for),
+        "client": use.user_agent,
+    }
+
+
 @bp.get("/manage/<delegation_key>")
 @login_required
 def manage(delegation_key: str):
     delegation = _delegation_or_404(delegation_key)
     settings = feed_settings()
-    rows = [("delegation", "Whole delegation", delegation)] + [
-        (person.key, person.display_name, person) for person in delegation.people
-    ]
+    rows = _link_rows(delegation)
+    uses = share_link_uses(db.session, [entity for _, _, entity in rows])
     links = [
         {
             "target": target,
@@ -161,6 +200,7 @@ def manage(delegation_key: str):
             "page": settings.base_url + url_for("share.landing", token=entity.share_token),
             "feed": subscription_links(entity, settings),
             "paths": share_paths(entity),
+            "last_use": _last_use(uses.get(entity.share_selector), delegation.timezone),
         }
         for target, label, entity in rows
     ]
@@ -175,19 +215,35 @@ def manage(delegation_key: str):
 @bp.post("/manage/<delegation_key>/rotate")
 @login_required
 def rotate(delegation_key: str):
+    """First the confirmation page (what stops working, when the link was last used), then a
+    new link. Both steps are plain forms, so it works without JavaScript."""
     delegation = _delegation_or_404(delegation_key)
     form = RotateShareLinkForm()
     if not form.validate_on_submit():
-        abort(400)
+        abort(400, description="The form's target field is missing. Reload the page.")
     target = form.target.data
-    if target == "delegation":
-        entity, label = delegation, "the whole delegation"
-    else:
-        entity = next((p for p in delegation.people if p.key == target), None)
-        if entity is None:
-            abort(404)
-        label = entity.display_name
+    entity, label = next(
+        ((e, la) for t, la, e in _link_rows(delegation) if t == target), (None, "")
+    )
+    if entity is None:
+        abort(404)
+    if form.confirmed.data != "yes":
+        use = share_link_uses(db.session, [entity]).get(entity.share_selector)
+        page = render_template(
+            "share/confirm_rotate.html",
+            delegation=delegation,
+            form=form,
+            target=target,
+            label=label,
+            whole_delegation=target == "delegation",
+            last_use=_last_use(use, delegation.timezone),
+        )
+        return _private(Response(page))
     rotate_share_link(entity)
     db.session.commit()
-    flash(f"New share link for {label}: the old link no longer works.", "info")
+    flash(
+        f"New share link for {label}. The old link no longer works: send the new one, and ask "
+        "anyone subscribed to the old calendar feed to subscribe again.",
+        "info",
+    )
     return redirect(url_for("share.manage", delegation_key=delegation.key))

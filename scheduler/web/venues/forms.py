@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from scheduler.models import WEEKDAYS
-from scheduler.web.delegations.forms import (
+from scheduler.web.fields import (
     EditStamped,
     key_field,
     strip_or_none,

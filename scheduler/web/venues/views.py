@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import WEEKDAYS, Room, TravelTime, Venue
-from scheduler.web.delegations.forms import choices
-from scheduler.web.delegations.views import delegation_or_404, stale_edit
+from scheduler.web.common import delegation_or_404, stale_edit
+from scheduler.web.fields import choices
 from scheduler.web.venues import bp
 from scheduler.web.venues.forms import (
     WEEKDAY_NAMES,

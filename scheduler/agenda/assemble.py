@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from scheduler.itinerary.conflicts import conflicts_by_meeting
 from scheduler.itinerary.times import day_start, to_local
-from scheduler.itinerary.travel import TravelTable
+from scheduler.itinerary.travel import TravelNote, TravelTable, arrivals, rank_order
 from scheduler.models import Delegation, Meeting, Person
 
 SHARED = "shared"
@@ -85,18 +85,6 @@ class Attendee:
 
 
 @dataclass(frozen=True)
-class TravelNote:
-    """The leg from the previous meeting's venue to this one's."""
-
-    from_venue: str
-    to_venue: str
-    minutes: int
-    mode: str | None
-    estimated: bool
-    gap_minutes: int  # from the previous meeting's end to this one's start
-
-
-@dataclass(frozen=True)
 class ConflictNote:
     kind: str
     severity: str
@@ -125,7 +113,7 @@ class AgendaItem:
     agenda: str | None
     internal_notes: str | None = None
     conflicts: list[ConflictNote] = field(default_factory=list)
-    travel: TravelNote | None = None
+    travel: list[TravelNote] = field(default_factory=list)  # arriving from other venues
 
     @property
     def ends_on_later_day(self) -> bool:
@@ -212,11 +200,9 @@ def _zone_label(local: datetime, zone_name: str, home_zone: str) -> str | None:
     return local.tzname() or zone_name
 
 
-def _meeting_item(
-    meeting: Meeting, home_zone: str, audience: str, lines: dict[int, PersonLine]
-) -> AgendaItem:
+def _meeting_item(meeting: Meeting, audience: str, lines: dict[int, PersonLine]) -> AgendaItem:
     venue = meeting.venue
-    zone_name = venue.timezone if venue is not None else home_zone
+    zone_name, home_zone = meeting.zone_name, meeting.delegation.timezone
     start, end = to_local(meeting.start, zone_name), to_local(meeting.end, zone_name)
     # A venue carries no country: its native name is read as Korean or Japanese by script alone.
     venue_name = (
@@ -275,38 +261,27 @@ def build_agenda(
     meetings = [m for m in delegation.meetings if not m.is_cancelled]
     if person is not None:
         meetings = [m for m in meetings if any(a.person_id == person.id for a in m.attendances)]
-    meetings.sort(key=lambda m: (m.start, m.end, m.key))
+    meetings.sort(key=rank_order)
 
     travel = TravelTable(delegation.travel_times, delegation.venues, estimate=estimate_travel)
     if conflicts is not None:
         conflicts = list(conflicts)
     conflict_notes = _conflict_notes(conflicts) if audience == COORDINATOR else {}
-    venue_names = {v.id: v.name for v in delegation.venues}
 
+    legs = arrivals(meetings, travel, person.id if person is not None else None)
     days: list[AgendaDay] = []
-    previous: Meeting | None = None
-    previous_day = None
     for meeting in meetings:
-        item = _meeting_item(meeting, home_zone, audience, lines)
+        item = _meeting_item(meeting, audience, lines)
         item.conflicts = conflict_notes.get(meeting.key, [])
-        # Overnight the delegation sets out from its hotel, not from yesterday's last venue.
-        if previous is not None and previous_day == item.start.date():
-            leg = travel.leg(previous.venue_id, meeting.venue_id)
-            if leg is not None:
-                item.travel = TravelNote(
-                    from_venue=venue_names[previous.venue_id],
-                    to_venue=venue_names[meeting.venue_id],
-                    minutes=leg.minutes,
-                    mode=leg.mode if not leg.estimated else None,
-                    estimated=leg.estimated,
-                    gap_minutes=int((meeting.start - previous.end).total_seconds() // 60),
-                )
+        # Overnight people set out from their hotel: a leg from the day before is not printed.
+        item.travel = [
+            note
+            for note in legs.get(meeting.id, [])
+            if (item.start - timedelta(minutes=note.gap_minutes)).date() == item.start.date()
+        ]
         if not days or days[-1].day != item.start.date():
             days.append(AgendaDay(item.start.date(), []))
         days[-1].items.append(item)
-        # An online meeting between two visits does not move anyone: the leg runs venue to venue.
-        if meeting.venue_id is not None:
-            previous, previous_day = meeting, item.start.date()
 
     return Agenda(
         audience=audience,
