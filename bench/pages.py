@@ -127,13 +127,22 @@ def csrf_token(html: str) -> str:
 
 
 def measure(url: str, meetings: int, repeat: int) -> list[dict]:
+    from sqlalchemy import select
+
     from scheduler.cli import create_user, import_document_text
+    from scheduler.itinerary.access import grant_role
+    from scheduler.models import Delegation
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": False})
     with app.app_context():
         db.create_all()
-        create_user(EMAIL, PASSWORD)
-        import_document_text(__import__("json").dumps(generate_document(meetings)))
+        account = create_user(EMAIL, PASSWORD)
+        result = import_document_text(__import__("json").dumps(generate_document(meetings)))
+        delegation = db.session.scalar(
+            select(Delegation).where(Delegation.key == result.delegation_key)
+        )
+        grant_role(db.session, delegation, account, "owner")
+        db.session.commit()
     client = app.test_client()
     token = csrf_token(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})

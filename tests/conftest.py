@@ -140,6 +140,26 @@ def _test_password_hash() -> str:
     return generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000")
 
 
+def own_every_delegation(email: str = TEST_EMAIL) -> None:
+    """The test coordinator owns every delegation there is (in an app context).
+
+    Most tests are about what a coordinator does with a visit of their own; the access tests
+    use accounts of their own with other roles.
+    """
+    from sqlalchemy import select
+
+    from scheduler.itinerary.access import grant_of, grant_role
+    from scheduler.models import Delegation, User
+
+    account = _db.session.scalar(select(User).where(User.email == email))
+    if account is None:
+        return
+    for delegation in _db.session.scalars(select(Delegation)):
+        if grant_of(_db.session, delegation.id, account.id) is None:
+            grant_role(_db.session, delegation, account, "owner")
+    _db.session.commit()
+
+
 @pytest.fixture
 def user(app, _test_password_hash):
     from scheduler.models import User
@@ -148,6 +168,7 @@ def user(app, _test_password_hash):
         account = User(email=TEST_EMAIL, password_hash=_test_password_hash)
         _db.session.add(account)
         _db.session.commit()
+        own_every_delegation()
         return account.id
 
 
@@ -220,6 +241,7 @@ def load_document(app):
         with app.app_context():
             result = import_itinerary(_db.session, copy.deepcopy(document), prune=prune)
             _db.session.commit()
+            own_every_delegation()
             return result
 
     return load

@@ -8,7 +8,13 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from conftest import count_queries, csrf_token_from, minimal_document, opened_stamp
+from conftest import (
+    count_queries,
+    csrf_token_from,
+    minimal_document,
+    opened_stamp,
+    own_every_delegation,
+)
 from sqlalchemy import func, select
 
 from scheduler.extensions import db
@@ -188,6 +194,7 @@ def _list_queries(app, client, first: int, last: int) -> tuple[int, str]:
         for n in range(first, last):
             import_itinerary(db.session, travel_visit(key=f"visit-{n}", name=f"Visit {n}"))
         db.session.commit()
+        own_every_delegation()
         engine = db.engine
     client.get("/delegations")  # counts each delegation once, for its revision
     with count_queries(engine) as statements:
@@ -281,6 +288,7 @@ def _programme_queries(app, client, meetings: int) -> int:
         db.session.commit()
         import_itinerary(db.session, doc)
         db.session.commit()
+        own_every_delegation()
         engine = db.engine
     # Outside the app context: the request gets its own session, as in production.
     with count_queries(engine) as statements:

@@ -140,3 +140,51 @@ def revoke_role(session: Session, delegation: Delegation, user: User) -> bool:
         return False
     session.delete(grant)
     return True
+
+
+def restrict_to_host(session: Session, delegation: Delegation, organization_id: int | None) -> None:
+    """What a host may see of a loaded delegation: only its organisation's meetings, with their
+    people, venues and organisations, and no internal notes.
+
+    The loaded collections are replaced as if the database had returned only those rows
+    (``set_committed_value``: no change is recorded, nothing is ever flushed), so every page,
+    agenda, PDF and export built from the delegation shows the host's part and nothing else.
+    """
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    meetings = [
+        m
+        for m in delegation.meetings
+        if any(link.organization_id == organization_id for link in m.organization_links)
+    ]
+    people_ids = {a.person_id for m in meetings for a in m.attendances}
+    people = [
+        p for p in delegation.people if p.id in people_ids or p.organization_id == organization_id
+    ]
+    venue_ids = {m.venue_id for m in meetings if m.venue_id is not None}
+    venues = [v for v in delegation.venues if v.id in venue_ids]
+    organization_ids = {organization_id} | {
+        link.organization_id for m in meetings for link in m.organization_links
+    }
+    organization_ids |= {p.organization_id for p in people if p.organization_id is not None}
+    for meeting in meetings:
+        set_committed_value(meeting, "internal_notes", None)
+    for person in people:
+        set_committed_value(person, "notes", None)
+    set_committed_value(delegation, "meetings", meetings)
+    set_committed_value(delegation, "people", people)
+    set_committed_value(delegation, "venues", venues)
+    set_committed_value(
+        delegation,
+        "travel_times",
+        [
+            t
+            for t in delegation.travel_times
+            if t.from_venue_id in venue_ids and t.to_venue_id in venue_ids
+        ],
+    )
+    set_committed_value(
+        delegation,
+        "organizations",
+        [o for o in delegation.organizations if o.id in organization_ids],
+    )

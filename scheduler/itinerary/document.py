@@ -826,8 +826,11 @@ def _compact(mapping: dict) -> dict:
 def export_itinerary(session: Session, key: str) -> dict | None:
     """The canonical document of the delegation, or None when there is no such key."""
     delegation = load_delegation(session, key)
-    if delegation is None:
-        return None
+    return None if delegation is None else export_delegation(delegation)
+
+
+def export_delegation(delegation: Delegation) -> dict:
+    """The canonical document of a loaded delegation (``load_delegation``), as it stands."""
     home = delegation.timezone
     venues = sorted(delegation.venues, key=lambda v: v.key)
     meetings = sorted(delegation.meetings, key=lambda m: (m.start, m.end, m.key))

@@ -388,7 +388,7 @@ def _decision_rows(session: Session, obj, new: bool) -> list[dict]:
     if isinstance(obj, m.ConflictAcknowledgement):
         key = f"{obj.kind}:{'+'.join(obj.meeting_keys)}"
         changes = {"reason": [None, obj.reason]}
-        row = _row(obj.scope_delegation_id, "acknowledge", "conflict", key, changes, session)
+        row = _row(obj.delegation_id, "acknowledge", "conflict", key, changes, session)
         if obj.user_id is not None:
             row["user_id"] = obj.user_id
         return [row]

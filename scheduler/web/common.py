@@ -8,11 +8,11 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from scheduler.extensions import db
+from scheduler.itinerary import access
 from scheduler.itinerary.conflicts import KINDS
 from scheduler.itinerary.document import load_delegation
 from scheduler.itinerary.summary import reviewed_conflicts as _reviewed_conflicts
@@ -57,24 +57,97 @@ def behind_share_link() -> bool:
 
 
 def register_template_helpers(app) -> None:
+    app.add_template_global(current_access)
     app.add_template_global(zone_names)
     app.add_template_global(behind_share_link)
     app.add_template_filter(conflict_kind_label, "conflict_kind")
 
 
-def delegation_or_404(key: str) -> Delegation:
-    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
-    if delegation is None:
+# --------------------------------------------------------------------------- who may do what
+#
+# Every view that shows or changes a delegation says what it needs, per HTTP method, with
+# ``@needs``; the loaders below read it for the request, so a view cannot load a delegation
+# without a check, and a test walks app.url_map to see that every route says something.
+
+ACCOUNT = "account"  # any signed-in account: no delegation involved, or one it creates
+
+
+def needs(get: access.Need | None = "read", post: access.Need | None = "edit"):
+    """Declare what a delegation view needs for reads (GET) and for writes (POST)."""
+
+    def declare(view):
+        view.needs = {"GET": get, "HEAD": get, "POST": post}
+        return view
+
+    return declare
+
+
+def needs_account(view):
+    """A view for any signed-in account that touches no delegation's data before checking."""
+    view.needs = {"GET": ACCOUNT, "HEAD": ACCOUNT, "POST": ACCOUNT}
+    return view
+
+
+def declared_need(view) -> dict | None:
+    return getattr(view, "needs", None)
+
+
+def _need_of_this_request() -> access.Need:
+    view = current_app.view_functions.get(request.endpoint)
+    need = (declared_need(view) or {}).get(request.method)
+    if need is None or need == ACCOUNT:
+        # A route that forgot to say what it needs serves nobody (and fails the url_map test).
+        current_app.logger.error("%s declares no need for %s", request.endpoint, request.method)
+        abort(403)
+    return need
+
+
+def _checked(load) -> Delegation:
+    try:
+        delegation, granted = load()
+    except access.NoSuchDelegation:
         abort(404)
+    except access.NotAllowed:
+        abort(403)
+    g.access = granted
+    if granted.is_host:
+        access.restrict_to_host(db.session, delegation, granted.host_organization_id)
     return delegation
+
+
+def delegation_or_404(key: str) -> Delegation:
+    """The delegation row, if the signed-in account may do what this view needs (else 404/403).
+
+    A host gets the loaded programme, restricted to its part, whatever the view asked for.
+    """
+    user = current_user if current_user.is_authenticated else None
+    need = _need_of_this_request()
+
+    def load():
+        delegation, granted = access.delegation_for(db.session, user, key, need)
+        if granted.is_host:
+            delegation = load_delegation(db.session, key)
+        return delegation, granted
+
+    return _checked(load)
 
 
 def loaded_delegation_or_404(key: str) -> Delegation:
-    """The delegation with everything a programme page reads, in a fixed number of queries."""
-    delegation = load_delegation(db.session, key)
-    if delegation is None:
-        abort(404)
-    return delegation
+    """The same, with everything a programme page reads, in a fixed number of queries.
+
+    For a host, the programme holds only its organisation's meetings, their people and
+    venues, and no internal notes.
+    """
+    user = current_user if current_user.is_authenticated else None
+    need = _need_of_this_request()
+    return _checked(
+        lambda: access.delegation_for(db.session, user, key, need, loader=load_delegation)
+    )
+
+
+def current_access() -> access.Access | None:
+    """What the signed-in account may do in the delegation this request loaded."""
+    return g.get("access")
 
 
 def estimate_travel() -> bool:

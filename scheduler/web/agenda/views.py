@@ -26,7 +26,7 @@ from scheduler.web.agenda.responses import (
     pdf_response,
     private_page,
 )
-from scheduler.web.common import estimate_travel, loaded_delegation_or_404
+from scheduler.web.common import estimate_travel, loaded_delegation_or_404, needs
 
 
 def _conflicts(delegation: Delegation) -> list[Conflict]:
@@ -44,6 +44,7 @@ def _coordinator_agenda(delegation: Delegation):
 
 @bp.get("/delegations/<key>/agenda")
 @login_required
+@needs()
 def coordinator(key: str) -> Response:
     programme = _coordinator_agenda(loaded_delegation_or_404(key))
     links = {
@@ -60,6 +61,7 @@ def coordinator(key: str) -> Response:
 
 @bp.get("/delegations/<key>/agenda.pdf")
 @login_required
+@needs()
 def coordinator_pdf(key: str) -> Response:
     try:
         paper = paper_size(request.args.get("paper"))
@@ -85,6 +87,7 @@ def coordinator_pdf(key: str) -> Response:
 
 @bp.get("/delegations/<key>/programme.xlsx")
 @login_required
+@needs()
 def spreadsheet(key: str) -> Response:
     delegation = loaded_delegation_or_404(key)
     data = programme_workbook(delegation, conflicts=_conflicts(delegation))

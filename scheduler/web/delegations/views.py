@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 
 from scheduler.extensions import db
+from scheduler.itinerary import access
 from scheduler.itinerary.document import (
     DocumentError,
     dump_document,
-    export_itinerary,
-    import_itinerary,
+    export_delegation,
     parse_json,
 )
 from scheduler.itinerary.programme import build_programme
@@ -27,11 +27,14 @@ from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.itinerary.summary import open_conflict_counts
 from scheduler.itinerary.times import utcnow
 from scheduler.models import Delegation, Meeting
+from scheduler.operations import imports
 from scheduler.web.common import (
     conflict_kinds,
     delegation_or_404,
     estimate_travel,
     loaded_delegation_or_404,
+    needs,
+    needs_account,
     reviewed_conflicts,
     stale_edit,
     user_id,
@@ -55,10 +58,12 @@ def _meeting_counts() -> dict[int, tuple[int, int]]:
 
 @bp.route("/delegations")
 @login_required
+@needs_account
 def index():
     """Upcoming and current visits first (soonest first), then past ones (latest first)."""
     today = date.today()
-    delegations = db.session.scalars(select(Delegation)).all()
+    visible = access.visible_delegation_ids(db.session, current_user)
+    delegations = db.session.scalars(select(Delegation).where(Delegation.id.in_(visible))).all()
     upcoming = sorted((d for d in delegations if d.end_date >= today), key=lambda d: d.start_date)
     past = sorted(
         (d for d in delegations if d.end_date < today), key=lambda d: d.start_date, reverse=True
@@ -86,6 +91,7 @@ def _key_taken(key: str) -> bool:
 
 @bp.route("/delegations/new", methods=["GET", "POST"])
 @login_required
+@needs_account
 def create():
     form = DelegationForm()
     if form.validate_on_submit():
@@ -94,7 +100,7 @@ def create():
         else:
             delegation = Delegation(**new_share_credentials())
             form.populate_obj(delegation)
-            db.session.add(delegation)
+            imports.create_delegation(db.session, current_user, delegation)
             db.session.commit()
             flash(f"Delegation '{delegation.name}' created: add its venues and people.", "info")
             return redirect(url_for("delegations.programme", key=delegation.key))
@@ -103,6 +109,7 @@ def create():
 
 @bp.route("/delegations/<key>/edit", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def edit(key: str):
     delegation = delegation_or_404(key)
     form = DelegationForm(obj=delegation)
@@ -139,6 +146,7 @@ def _delegation_values(delegation: Delegation) -> dict:
 
 @bp.route("/delegations/<key>")
 @login_required
+@needs()
 def programme(key: str):
     delegation = loaded_delegation_or_404(key)
     reviewed = reviewed_conflicts(delegation)
@@ -153,6 +161,7 @@ def programme(key: str):
 
 @bp.route("/delegations/<key>/conflicts")
 @login_required
+@needs()
 def conflicts(key: str):
     delegation = loaded_delegation_or_404(key)
     reviewed = reviewed_conflicts(delegation)
@@ -173,6 +182,7 @@ def conflicts(key: str):
 
 @bp.post("/delegations/<key>/conflicts/acknowledge")
 @login_required
+@needs()
 def acknowledge(key: str):
     delegation = loaded_delegation_or_404(key)
     form = AcknowledgeForm()
@@ -211,17 +221,26 @@ def acknowledge(key: str):
 
 @bp.route("/delegations/import", methods=["GET", "POST"])
 @login_required
+@needs_account
 def import_document():
     form = ImportForm()
     problems = []
     if form.validate_on_submit():
         data = form.document.data.read()
         try:
-            result = import_itinerary(db.session, parse_json(data), prune=form.prune.data)
+            result = imports.import_as(
+                db.session, current_user, parse_json(data), prune=form.prune.data
+            )
             db.session.commit()
         except DocumentError as exc:
             db.session.rollback()
             problems = exc.problems
+        except access.NoSuchDelegation:
+            db.session.rollback()
+            abort(404)
+        except access.NotAllowed:
+            db.session.rollback()
+            abort(403, description="Your role in that delegation does not allow importing over it.")
         else:
             verb = "Imported" if result.created else "Updated"
             details = ", ".join(f"{n} {name}" for name, n in sorted(result.added.items()))
@@ -237,10 +256,9 @@ def import_document():
 
 @bp.route("/delegations/<key>/export.json")
 @login_required
+@needs()
 def export_document(key: str):
-    document = export_itinerary(db.session, key)
-    if document is None:
-        abort(404)
+    document = export_delegation(loaded_delegation_or_404(key))
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(
         dump_document(document),

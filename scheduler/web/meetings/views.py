@@ -41,7 +41,7 @@ from scheduler.models import (
     Person,
     Venue,
 )
-from scheduler.web.common import delegation_or_404, estimate_travel, user_id
+from scheduler.web.common import delegation_or_404, estimate_travel, needs, user_id
 from scheduler.web.fields import (
     choice,
     choices,
@@ -348,6 +348,7 @@ def _save(page: MeetingPage, changes: MeetingChanges):
 
 @bp.route("/delegations/<key>/meetings/new", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def create(key: str):
     delegation = delegation_or_404(key)
     source = None
@@ -364,6 +365,7 @@ def create(key: str):
 
 @bp.route("/delegations/<key>/meetings/<meeting_key>", methods=["GET", "POST"])
 @login_required
+@needs()
 def edit(key: str, meeting_key: str):
     delegation = delegation_or_404(key)
     page = MeetingPage(delegation, _meeting_or_404(delegation, meeting_key), None)
@@ -420,6 +422,7 @@ def _set_status(key: str, meeting_key: str, status: str, done: str):
 
 @bp.post("/delegations/<key>/meetings/<meeting_key>/cancel")
 @login_required
+@needs()
 def cancel(key: str, meeting_key: str):
     return _set_status(
         key, meeting_key, "cancelled", "Meeting cancelled. Calendars will show it as cancelled."
@@ -428,6 +431,7 @@ def cancel(key: str, meeting_key: str):
 
 @bp.post("/delegations/<key>/meetings/<meeting_key>/restore")
 @login_required
+@needs()
 def restore(key: str, meeting_key: str):
     """Back as tentative; errors it would cause are confirmed through the form like any save."""
     delegation = delegation_or_404(key)

@@ -14,6 +14,7 @@ from scheduler.web.common import (
     delegation_or_404,
     estimate_travel,
     loaded_delegation_or_404,
+    needs,
     reviewed_conflicts,
     stale_edit,
 )
@@ -40,6 +41,7 @@ def _organization_values(organization: Organization) -> dict:
 
 @bp.route("/delegations/<key>/people")
 @login_required
+@needs()
 def index(key: str):
     delegation = delegation_or_404(key)
     people = db.session.scalars(
@@ -134,6 +136,7 @@ def _save_person(delegation, person: Person | None, form: PersonForm) -> Person 
 
 @bp.route("/delegations/<key>/people/new", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def create(key: str):
     delegation = delegation_or_404(key)
     form = _person_form(delegation, None)
@@ -147,6 +150,7 @@ def create(key: str):
 
 @bp.route("/delegations/<key>/people/<person_key>/edit", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def edit(key: str, person_key: str):
     delegation = delegation_or_404(key)
     person = _person_or_404(delegation, person_key)
@@ -163,6 +167,7 @@ def edit(key: str, person_key: str):
 
 @bp.route("/delegations/<key>/people/<person_key>")
 @login_required
+@needs()
 def programme(key: str, person_key: str):
     delegation = loaded_delegation_or_404(key)
     person = next((p for p in delegation.people if p.key == person_key), None)
@@ -201,6 +206,7 @@ def _organization_or_404(delegation, organization_key: str) -> Organization:
 
 @bp.route("/delegations/<key>/organizations/new", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def create_organization(key: str):
     delegation = delegation_or_404(key)
     form = OrganizationForm()
@@ -226,6 +232,7 @@ def create_organization(key: str):
 
 @bp.route("/delegations/<key>/organizations/<organization_key>/edit", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def edit_organization(key: str, organization_key: str):
     delegation = delegation_or_404(key)
     organization = _organization_or_404(delegation, organization_key)

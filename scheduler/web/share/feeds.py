@@ -21,8 +21,6 @@ from flask import (
 )
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.http import is_resource_modified
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
@@ -40,6 +38,7 @@ from scheduler.extensions import db
 from scheduler.itinerary.share_links import rotate_share_link, share_link_uses, share_paths
 from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation, Meeting, Person
+from scheduler.web.common import delegation_or_404, needs
 from scheduler.web.share import bp
 from scheduler.web.share.lookup import shared_entity_or_404
 
@@ -159,15 +158,6 @@ LINK_USES = {
 }
 
 
-def _delegation_or_404(key: str) -> Delegation:
-    delegation = db.session.scalar(
-        select(Delegation).where(Delegation.key == key).options(selectinload(Delegation.people))
-    )
-    if delegation is None:
-        abort(404)
-    return delegation
-
-
 def _link_rows(delegation: Delegation) -> list[tuple[str, str, Delegation | Person]]:
     """(target, label, entity): the whole delegation first, then its people by name."""
     people = sorted(delegation.people, key=lambda p: (p.name.casefold(), p.key))
@@ -188,8 +178,9 @@ def _last_use(use, zone_name: str) -> dict | None:
 
 @bp.get("/manage/<delegation_key>")
 @login_required
+@needs(get="manage", post="manage")
 def manage(delegation_key: str):
-    delegation = _delegation_or_404(delegation_key)
+    delegation = delegation_or_404(delegation_key)
     settings = feed_settings()
     rows = _link_rows(delegation)
     uses = share_link_uses(db.session, [entity for _, _, entity in rows])
@@ -214,10 +205,11 @@ def manage(delegation_key: str):
 
 @bp.post("/manage/<delegation_key>/rotate")
 @login_required
+@needs(get="manage", post="manage")
 def rotate(delegation_key: str):
     """First the confirmation page (what stops working, when the link was last used), then a
     new link. Both steps are plain forms, so it works without JavaScript."""
-    delegation = _delegation_or_404(delegation_key)
+    delegation = delegation_or_404(delegation_key)
     form = RotateShareLinkForm()
     if not form.validate_on_submit():
         abort(400, description="The form's target field is missing. Reload the page.")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import WEEKDAYS, Room, TravelTime, Venue
-from scheduler.web.common import delegation_or_404, stale_edit
+from scheduler.web.common import delegation_or_404, needs, stale_edit
 from scheduler.web.fields import choices
 from scheduler.web.venues import bp
 from scheduler.web.venues.forms import (
@@ -37,6 +37,7 @@ def _venues(delegation) -> list[Venue]:
 
 @bp.route("/delegations/<key>/venues")
 @login_required
+@needs()
 def index(key: str):
     delegation = delegation_or_404(key)
     venues = _venues(delegation)
@@ -160,6 +161,7 @@ def _save_venue(delegation, venue: Venue | None, form: VenueForm) -> Venue | Non
 
 @bp.route("/delegations/<key>/venues/new", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def create(key: str):
     delegation = delegation_or_404(key)
     form = _venue_form(delegation, None)
@@ -173,6 +175,7 @@ def create(key: str):
 
 @bp.route("/delegations/<key>/venues/<venue_key>/edit", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def edit(key: str, venue_key: str):
     delegation = delegation_or_404(key)
     venue = _venue_or_404(delegation, venue_key)
@@ -222,6 +225,7 @@ def _save_travel(delegation, travel: TravelTime | None, form: TravelTimeForm):
 
 @bp.route("/delegations/<key>/travel-times/new", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def create_travel_time(key: str):
     delegation = delegation_or_404(key)
     form = _travel_form(delegation, None)
@@ -236,6 +240,7 @@ def create_travel_time(key: str):
 
 @bp.route("/delegations/<key>/travel-times/<int:travel_id>/edit", methods=["GET", "POST"])
 @login_required
+@needs(get="edit")
 def edit_travel_time(key: str, travel_id: int):
     delegation = delegation_or_404(key)
     travel = db.session.get(TravelTime, travel_id)

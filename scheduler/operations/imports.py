@@ -1,0 +1,34 @@
+"""Importing a document from the web pages: the access check, the import, the owner."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.itinerary import access
+from scheduler.itinerary.document import ImportResult, import_itinerary
+from scheduler.models import Delegation, User
+from scheduler.operations.access import grant
+
+
+def import_as(session: Session, actor: User, document, *, prune: bool = False) -> ImportResult:
+    """Import for ACTOR: over an existing delegation only with the right to edit it (else
+    NoSuchDelegation or NotAllowed, nothing written); a new one makes ACTOR its owner."""
+    key = document.get("delegation", {}).get("key") if isinstance(document, dict) else None
+    if isinstance(key, str):
+        existing = session.scalar(select(Delegation.id).where(Delegation.key == key))
+        if existing is not None:
+            access.check_access(session, actor, existing, "edit")
+    result = import_itinerary(session, document, prune=prune)
+    if result.created and not actor.is_admin:
+        delegation = session.scalar(select(Delegation).where(Delegation.key == key))
+        grant(session, delegation, actor, "owner", actor=actor)
+    return result
+
+
+def create_delegation(session: Session, actor: User, delegation: Delegation) -> Delegation:
+    """A delegation made in the web pages; whoever makes it becomes its owner."""
+    session.add(delegation)
+    session.flush()
+    grant(session, delegation, actor, "owner", actor=actor)
+    return delegation
