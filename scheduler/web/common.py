@@ -156,7 +156,17 @@ def estimate_travel() -> bool:
 
 def reviewed_conflicts(delegation: Delegation):
     """Every conflict of the delegation with the acknowledgements that still hold."""
-    return _reviewed_conflicts(db.session, delegation, estimate_travel=estimate_travel())
+    reviewed = _reviewed_conflicts(db.session, delegation, estimate_travel=estimate_travel())
+    return visible_conflicts(delegation, reviewed, lambda r: r.conflict)
+
+
+def visible_conflicts(delegation: Delegation, items: list, conflict_of=lambda c: c) -> list:
+    """All of them, or for a host only those between meetings of its restricted programme."""
+    granted = current_access()
+    if granted is None or not granted.is_host:
+        return items
+    keys = {m.key for m in delegation.meetings}
+    return [item for item in items if set(conflict_of(item).meetings) <= keys]
 
 
 def stale_edit(form, row, values_of) -> bool:

@@ -2,7 +2,6 @@
 
 from flask import Response, abort, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from scheduler.agenda.assemble import COORDINATOR, build_agenda
 from scheduler.agenda.pdf_cache import PdfKey
@@ -26,11 +25,19 @@ from scheduler.web.agenda.responses import (
     pdf_response,
     private_page,
 )
-from scheduler.web.common import estimate_travel, loaded_delegation_or_404, needs
+from scheduler.web.common import (
+    current_access,
+    delegation_or_404,
+    estimate_travel,
+    loaded_delegation_or_404,
+    needs,
+    visible_conflicts,
+)
 
 
 def _conflicts(delegation: Delegation) -> list[Conflict]:
-    return check_delegation(db.session, delegation, estimate_travel=estimate_travel())
+    conflicts = check_delegation(db.session, delegation, estimate_travel=estimate_travel())
+    return visible_conflicts(delegation, conflicts)
 
 
 def _coordinator_agenda(delegation: Delegation):
@@ -67,9 +74,15 @@ def coordinator_pdf(key: str) -> Response:
         paper = paper_size(request.args.get("paper"))
     except PaperError as exc:
         abort(400, description=str(exc))
-    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
-    if delegation is None:
-        abort(404)
+    delegation = delegation_or_404(key)
+    if current_access().is_host:
+        # A host's copy is its own part of the programme: never the cached coordinators' copy.
+        data = render_agenda_pdf(_coordinator_agenda(delegation), paper=paper)
+        return download_response(
+            data,
+            "application/pdf",
+            copy_filename(key, None, COORDINATOR, delegation.revision, paper),
+        )
     pdf_key = PdfKey.for_copy(
         delegation,
         person=None,

@@ -41,7 +41,13 @@ from scheduler.models import (
     Person,
     Venue,
 )
-from scheduler.web.common import delegation_or_404, estimate_travel, needs, user_id
+from scheduler.web.common import (
+    current_access,
+    delegation_or_404,
+    estimate_travel,
+    needs,
+    user_id,
+)
 from scheduler.web.fields import (
     choice,
     choices,
@@ -56,7 +62,12 @@ ROLE_ORDER = {"chair": 0, "required": 1, "optional": 2, "interpreter": 3}
 
 
 def _meeting_or_404(delegation: Delegation, meeting_key: str) -> Meeting:
-    meeting = load_meeting(db.session, delegation.id, meeting_key)
+    granted = current_access()
+    if granted is not None and granted.is_host:
+        # The host's restricted programme is all it may see.
+        meeting = next((m for m in delegation.meetings if m.key == meeting_key), None)
+    else:
+        meeting = load_meeting(db.session, delegation.id, meeting_key)
     if meeting is None:
         abort(404)
     return meeting

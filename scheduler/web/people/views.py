@@ -11,6 +11,7 @@ from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.models import Organization, Person
 from scheduler.web.common import (
+    current_access,
     delegation_or_404,
     estimate_travel,
     loaded_delegation_or_404,
@@ -44,14 +45,19 @@ def _organization_values(organization: Organization) -> dict:
 @needs()
 def index(key: str):
     delegation = delegation_or_404(key)
-    people = db.session.scalars(
-        select(Person).where(Person.delegation_id == delegation.id).order_by(Person.name)
-    ).all()
-    organizations = db.session.scalars(
-        select(Organization)
-        .where(Organization.delegation_id == delegation.id)
-        .order_by(Organization.name)
-    ).all()
+    granted = current_access()
+    if granted is not None and granted.is_host:  # its restricted programme is all it may see
+        people = sorted(delegation.people, key=lambda p: p.name)
+        organizations = sorted(delegation.organizations, key=lambda o: o.name)
+    else:
+        people = db.session.scalars(
+            select(Person).where(Person.delegation_id == delegation.id).order_by(Person.name)
+        ).all()
+        organizations = db.session.scalars(
+            select(Organization)
+            .where(Organization.delegation_id == delegation.id)
+            .order_by(Organization.name)
+        ).all()
     by_id = {o.id: o for o in organizations}
     return render_template(
         "people/index.html",

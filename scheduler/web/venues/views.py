@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import WEEKDAYS, Room, TravelTime, Venue
-from scheduler.web.common import delegation_or_404, needs, stale_edit
+from scheduler.web.common import current_access, delegation_or_404, needs, stale_edit
 from scheduler.web.fields import choices
 from scheduler.web.venues import bp
 from scheduler.web.venues.forms import (
@@ -25,6 +25,9 @@ VENUE_FIELDS = ("name", "native_name", "address", "timezone", "latitude", "longi
 
 
 def _venues(delegation) -> list[Venue]:
+    granted = current_access()
+    if granted is not None and granted.is_host:
+        return sorted(delegation.venues, key=lambda v: v.name)
     return list(
         db.session.scalars(
             select(Venue)
@@ -42,9 +45,13 @@ def index(key: str):
     delegation = delegation_or_404(key)
     venues = _venues(delegation)
     names = {v.id: v.name for v in venues}
-    travel = db.session.scalars(
-        select(TravelTime).where(TravelTime.delegation_id == delegation.id)
-    ).all()
+    travel = [
+        t
+        for t in db.session.scalars(
+            select(TravelTime).where(TravelTime.delegation_id == delegation.id)
+        )
+        if t.from_venue_id in names and t.to_venue_id in names
+    ]
     travel = sorted(travel, key=lambda t: (names[t.from_venue_id], names[t.to_venue_id]))
     return render_template(
         "venues/index.html",

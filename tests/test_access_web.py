@@ -1,0 +1,201 @@
+"""Every route, for every role, answers as the spec says: built from app.url_map.
+
+A route that declares what it needs (``@needs``) is checked for each role; a route that
+declares nothing must be one of the few public ones, so a new route cannot forget.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pypdf
+import pytest
+from sqlalchemy import select
+
+from scheduler.extensions import db
+from scheduler.itinerary.access import ALLOWED, grant_role
+from scheduler.models import Delegation, Organization, TravelTime, User
+from scheduler.web.common import ACCOUNT, declared_need
+from tests.conftest import TEST_PASSWORD, csrf_token_from, minimal_document
+
+KEY = "mss-japan-2024-09"
+ROLES = ("admin", "owner", "editor", "viewer", "host", "none")
+# Routes that serve without a role in any delegation: signing in, share links, static files.
+PUBLIC = {
+    "auth.login",
+    "auth.logout",
+    "auth.home",
+    "static",
+    "share.landing",
+    "share.calendar",
+    "share.meeting_ics",
+    "share.agenda",
+    "share.agenda_pdf",
+}
+# What the host (of CMIC) may see of the reference visit, used to fill in the URLs.
+HOST_ORGANIZATION = "cmic"
+VALUES = {
+    "key": KEY,
+    "delegation_key": KEY,
+    "meeting_key": "cmic",
+    "person_key": "nakamura",
+    "organization_key": "cmic",
+    "venue_key": "cmic-tokyo",
+    "filename": "app.css",
+}
+
+
+@pytest.fixture
+def accounts(app, load_document, reference_document, _test_password_hash):
+    load_document(reference_document)
+    load_document(minimal_document(key="elsewhere", name="Somebody else's visit"))
+    with app.app_context():
+        visit = db.session.scalar(select(Delegation).where(Delegation.key == KEY))
+        cmic = db.session.scalar(
+            select(Organization).where(
+                Organization.delegation_id == visit.id, Organization.key == HOST_ORGANIZATION
+            )
+        )
+        for role in ROLES:
+            account = User(
+                email=f"{role}@example.org",
+                password_hash=_test_password_hash,
+                is_admin=role == "admin",
+            )
+            db.session.add(account)
+            db.session.flush()
+            if role in ALLOWED:
+                grant_role(
+                    db.session,
+                    visit,
+                    account,
+                    role,
+                    organization_id=cmic.id if role == "host" else None,
+                )
+        db.session.commit()
+        values = {
+            **VALUES,
+            "travel_id": db.session.scalar(
+                select(TravelTime.id).where(TravelTime.delegation_id == visit.id)
+            ),
+            "token": visit.share_token,
+        }
+    return values
+
+
+def _client(app, role):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={
+            "email": f"{role}@example.org",
+            "password": TEST_PASSWORD,
+            "csrf_token": csrf_token_from(page),
+        },
+    )
+    assert response.status_code == 302, role
+    return client
+
+
+def _rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_declares_what_it_needs_or_is_public(app):
+    undeclared = [
+        rule.rule
+        for rule, _ in _rules(app)
+        if rule.endpoint not in PUBLIC and declared_need(app.view_functions[rule.endpoint]) is None
+    ]
+    assert undeclared == []
+
+
+def _expected(role: str, need: str) -> str:
+    if need == ACCOUNT or role == "admin":
+        return "allowed"
+    if role == "none":
+        return "hidden"
+    return "allowed" if need in ALLOWED[role] else "forbidden"
+
+
+def test_every_route_answers_each_role_as_the_spec_says(app, accounts):
+    clients = {role: _client(app, role) for role in ROLES}
+    tokens = {
+        role: csrf_token_from(client.get("/delegations").get_data(as_text=True))
+        for role, client in clients.items()
+    }
+    checked = 0
+    wrong = []
+    for rule, method in _rules(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        need = declared_need(app.view_functions[rule.endpoint])[method]
+        url = rule.build({k: accounts[k] for k in rule.arguments}, append_unknown=False)[1]
+        for role in ROLES:
+            client = clients[role]
+            if method == "GET":
+                status = client.get(url).status_code
+            else:
+                status = client.post(url, data={"csrf_token": tokens[role]}).status_code
+            expected = _expected(role, need)
+            got = {403: "forbidden", 404: "hidden"}.get(status, "allowed")
+            if got != expected or status >= 500:
+                wrong.append((method, url, role, need, status))
+            checked += 1
+    assert wrong == []
+    assert checked > 6 * 30
+
+
+def test_without_a_shared_role_neither_account_sees_the_others_delegation(app, accounts, runner):
+    """The owner of one visit gets 404 for every page of another, as if it did not exist."""
+    client = _client(app, "owner")
+    token = csrf_token_from(client.get("/delegations").get_data(as_text=True))
+    listing = client.get("/delegations").get_data(as_text=True)
+    assert "Somebody else" not in listing and "Shonan" in listing
+    other = {**accounts, "key": "elsewhere", "delegation_key": "elsewhere"}
+    seen = 0
+    for rule, method in _rules(app):
+        if rule.endpoint in PUBLIC or "key" not in "".join(rule.arguments):
+            continue
+        url = rule.build({k: other[k] for k in rule.arguments}, append_unknown=False)[1]
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 404, (method, url, response.status_code)
+        seen += 1
+    assert seen > 25
+
+
+def test_a_host_sees_only_its_organisations_meetings_and_no_internal_notes(app, accounts):
+    client = _client(app, "host")
+    programme = client.get(f"/delegations/{KEY}").get_data(as_text=True)
+    assert "CMIC" in programme
+    for other_title in ("Astellas", "METI", "consortium"):
+        assert other_title not in programme, other_title
+    assert client.get(f"/delegations/{KEY}/meetings/astellas").status_code == 404
+    assert client.get(f"/delegations/{KEY}/people/matsunaga").status_code == 404
+
+    exported = json.loads(client.get(f"/delegations/{KEY}/export.json").get_data())
+    assert [m["key"] for m in exported["meetings"]] == ["cmic"]
+    assert "internal_notes" not in exported["meetings"][0]
+    assert {p["key"] for p in exported["people"]} == {"lim", "nakamura", "interp-kim"}
+    assert [v["key"] for v in exported["venues"]] == ["cmic-tokyo"]
+
+    pdf = client.get(f"/delegations/{KEY}/agenda.pdf")
+    assert pdf.status_code == 200
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "CMIC" in text
+    assert "Astellas" not in text and "METI" not in text
+    with app.app_context():
+        notes = [
+            m.internal_notes
+            for m in db.session.scalar(select(Delegation).where(Delegation.key == KEY)).meetings
+            if m.internal_notes
+        ]
+    for note in notes:
+        assert note not in text and note not in programme
