@@ -7,15 +7,19 @@ comes from the vendored @font-face files, and a control render without them lose
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
 
 from scheduler.agenda import fonts
 from tests.conftest import require
@@ -133,12 +137,67 @@ def test_pdffonts_lists_only_the_vendored_fonts_embedded(rendered_without_system
     assert embedded_fonts(rendered_without_system_fonts[0]) >= {"Noto-Sans-KR", "Noto-Sans-JP"}
 
 
+def _single_substitutions(font: TTFont) -> dict[str, set[str]]:
+    """Glyph -> the glyphs GSUB may put in its place one for one (Korean ``locl`` digits...)."""
+    found: dict[str, set[str]] = {}
+    for lookup in font["GSUB"].table.LookupList.Lookup if "GSUB" in font else ():
+        for table in lookup.SubTable:
+            table = table.ExtSubTable if lookup.LookupType == 7 else table
+            for source, target in getattr(table, "mapping", {}).items():
+                found.setdefault(source, set()).add(target)
+            for source, targets in getattr(table, "alternates", {}).items():
+                found.setdefault(source, set()).update(targets)
+    return found
+
+
+def _vendored_file(base_font: str):
+    """The vendored face an embedded font was made from: ``/ABCDEF+Noto-Sans-KR-Bold``."""
+    name = base_font.split("+", 1)[-1]
+    weight = "700" if name.endswith("-Bold") else "400"
+    family = name.removesuffix("-Bold").replace("-", " ")
+    (face,) = [f for f in fonts.vendored_faces() if (f.family, f.weight) == (family, weight)]
+    return TTFont(face.path)
+
+
+def glyphs_that_draw_another_character(data: bytes) -> list[str]:
+    """Glyphs whose ToUnicode character is not what the vendored file has at that number.
+
+    Text extraction reads ToUnicode, so it passes even when the glyph numbers belong to
+    another file than the one embedded (and digits print as Hangul jamo). WeasyPrint keeps
+    glyph numbers when it subsets: compare each with the vendored file's cmap for the
+    character, or a one-for-one substitution of it.
+    """
+    wrong = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            source = _vendored_file(str(font["/BaseFont"]))
+            cmap, order = source.getBestCmap(), source.getGlyphOrder()
+            variants = _single_substitutions(source)
+            text = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+            # One character per glyph (ligatures map to two, and are left out).
+            for gid, code in re.findall(r"<([0-9a-f]{4})> <([0-9a-f]{4})>", text):
+                point, drawn = int(code, 16), order[int(gid, 16)]
+                if point in cmap and drawn not in {cmap[point], *variants.get(cmap[point], ())}:
+                    wrong.append(f"{font['/BaseFont']}: {chr(point)!r}")
+    return sorted(set(wrong))
+
+
+@pytest.mark.slow
+def test_every_glyph_is_drawn_from_the_file_embedded_for_it(rendered_without_system_fonts):
+    agenda, _ = rendered_without_system_fonts
+    assert glyphs_that_draw_another_character(agenda) == []
+
+
 def test_the_vendored_fonts_draw_every_name_of_the_reference_visit():
     report = fonts.font_report()
     assert report.ok, report.summary()
     assert fonts.missing_glyphs() == []
     families = {(face.family, face.weight) for face in report.faces}
-    assert families == {(f, w) for f in ("Noto Sans KR", "Noto Sans JP") for w in ("400", "700")}
+    names = ("Noto Sans KR", "Noto Sans JP", "Noto Sans KR Latin Extended")
+    assert families == {(f, w) for f in names for w in ("400", "700")}
+    # One file per family and weight: WeasyPrint would mix up two files' glyphs.
+    assert len(families) == len(report.faces)
     for face in report.faces:
         assert face.path.is_file() and face.path.is_relative_to(fonts.VENDOR_DIR)
     for folder in ("noto-sans-kr", "noto-sans-jp"):
