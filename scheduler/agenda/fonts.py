@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -150,14 +151,15 @@ def _characters(path: Path) -> frozenset[int]:
         font.close()
 
 
-def reference_names(path: Path = REFERENCE_VISIT) -> list[str]:
+@cache
+def reference_names(path: Path = REFERENCE_VISIT) -> tuple[str, ...]:
     """The native-script names and titles of the reference visit (the demo document)."""
     document = json.loads(path.read_text("utf-8"))
     found = [document["delegation"].get("native_name")]
     for section in ("organizations", "people", "venues"):
         found += [item.get("native_name") for item in document.get(section, [])]
     found += [meeting.get("native_title") for meeting in document.get("meetings", [])]
-    return [name for name in found if name]
+    return tuple(name for name in found if name)
 
 
 def agenda_names(agenda: Agenda) -> list[str]:
@@ -175,7 +177,7 @@ def agenda_names(agenda: Agenda) -> list[str]:
     return list(dict.fromkeys(n.native for n in found if n is not None and n.native))
 
 
-def font_report(names: list[str] | None = None) -> FontReport:
+def font_report(names: Iterable[str] | None = None) -> FontReport:
     """Which characters of ``names`` (default: the reference visit's) no vendored face draws."""
     if names is None:
         names = reference_names()
@@ -203,7 +205,7 @@ def font_report(names: list[str] | None = None) -> FontReport:
     )
 
 
-def missing_glyphs(names: list[str] | None = None) -> list[str]:
+def missing_glyphs(names: Iterable[str] | None = None) -> list[str]:
     """The characters of ``names`` (default: the reference visit's) that would print as boxes."""
     return list(font_report(names).missing)
 
