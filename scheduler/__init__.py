@@ -35,11 +35,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
 
     from scheduler import models  # noqa: F401  (registers the tables)
+    from scheduler.agenda.fonts import log_font_check
     from scheduler.cli import register_commands
     from scheduler.web import register_blueprints
 
     register_blueprints(app)
     register_commands(app)
+    log_font_check()  # once per process: the vendored fonts draw the reference visit's names?
     return app
 
 

@@ -56,6 +56,17 @@ def test_the_wheel_installed_elsewhere_upgrades_a_database_and_serves_pages(tmp_
         env=env,
     ).stdout.strip()
     assert str(ROOT) not in demo
+    fonts = _run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "from scheduler.agenda import fonts\n"
+            "report = fonts.font_report(); print(report.ok, fonts.VENDOR_DIR, report.summary())",
+        ],
+        cwd=work,
+        env=env,
+    ).stdout
+    assert fonts.startswith("True ") and str(ROOT) not in fonts, fonts
     _run([*flask, "import-itinerary", demo], cwd=work, env=env)
 
     port = _free_port()
@@ -77,6 +88,11 @@ def test_the_wheel_installed_elsewhere_upgrades_a_database_and_serves_pages(tmp_
                     css = urllib.request.urlopen(
                         f"http://127.0.0.1:{port}/static/app.css", timeout=5
                     ).read()
+                    font = urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/static/vendor/fonts/noto-sans-kr/"
+                        "noto-sans-kr-korean-400-normal.woff2",
+                        timeout=5,
+                    ).read()
                 break
             except OSError:
                 if server.poll() is not None:
@@ -85,6 +101,7 @@ def test_the_wheel_installed_elsewhere_upgrades_a_database_and_serves_pages(tmp_
         assert page is not None, (tmp_path / "gunicorn.log").read_text()
         assert "<form" in page and "password" in page.lower()
         assert len(css) > 100
+        assert font[:4] == b"wOF2"  # the vendored fonts travel in the wheel
     finally:
         server.terminate()
         server.wait(timeout=10)

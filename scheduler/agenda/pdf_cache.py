@@ -45,6 +45,7 @@ _RENDERING_SOURCES = (
     *sorted(_AGENDA_PACKAGE.glob("*.py")),
     *sorted((_PACKAGE / "templates" / "agenda").glob("*.html")),
     _PACKAGE / "static" / "agenda.css",
+    _PACKAGE / "static" / "vendor" / "fonts" / "fonts-pdf.css",  # names the fonts' versions
 )
 
 

@@ -1,9 +1,12 @@
 """The agenda as HTML (the share page, the coordinator page) and as PDF, from one template.
 
 The PDF is WeasyPrint over the same HTML with the print rules of ``agenda.css``; the page
-size comes from a one-line stylesheet added per paper. Fonts are found by fontconfig family
-name (Debian's fonts-noto-cjk) and embedded; nothing is fetched from the network: the only
-resources WeasyPrint may open are files in the static folder.
+size comes from a one-line stylesheet added per paper. The fonts are the package's own
+(Noto Sans KR and JP under ``static/vendor/fonts``, see ``fonts.py``), given by
+``@font-face``: the screen page links the WOFF2 rules, the PDF the WOFF ones (WeasyPrint
+decodes those fast), and WeasyPrint embeds them whatever the system's fontconfig has. Nothing
+is fetched from the network: the only resources WeasyPrint may open are files in the static
+folder.
 
 Needs an application context (for the templates), never a request.
 """
@@ -27,9 +30,12 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetchingError
 
 from scheduler.agenda.assemble import Agenda, PersonLine
+from scheduler.agenda.fonts import FontReport
 
 STATIC_DIR = (Path(__file__).resolve().parent.parent / "static").resolve()
 STYLESHEET = "agenda.css"
+FONTS_STYLESHEET = "vendor/fonts/fonts.css"  # for browsers; static-relative like STYLESHEET
+PDF_FONTS_STYLESHEET = "vendor/fonts/fonts-pdf.css"  # for WeasyPrint
 TEMPLATE = "agenda/agenda.html"
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
@@ -102,14 +108,25 @@ def render_agenda_html(
     agenda: Agenda,
     *,
     stylesheet_href: str,
+    fonts_href: str | None = None,
     links: dict[str, str] | None = None,
     for_pdf: bool = False,
+    font_problems: FontReport | None = None,
 ) -> str:
-    """The agenda page. ``links`` are the screen-only actions (PDF downloads, spreadsheet)."""
+    """The agenda page. ``links`` are the screen-only actions (PDF downloads, spreadsheet).
+
+    ``fonts_href`` defaults to the font stylesheet beside ``agenda.css`` (relative, as the
+    PDF's base URL is the static folder). ``font_problems``, a font check that found
+    characters the vendored fonts cannot draw, is shown to coordinators as a warning.
+    """
+    if fonts_href is None:
+        fonts_href = PDF_FONTS_STYLESHEET if for_pdf else FONTS_STYLESHEET
     return render_template(
         TEMPLATE,
         agenda=agenda,
         stylesheet_href=stylesheet_href,
+        fonts_href=fonts_href,
+        font_problems=font_problems if font_problems is not None and not font_problems.ok else None,
         links=links or {},
         for_pdf=for_pdf,
         date_range=date_range,

@@ -4,8 +4,10 @@ from flask import Response, abort, request, url_for
 from flask_login import login_required
 
 from scheduler.agenda.assemble import COORDINATOR, build_agenda
+from scheduler.agenda.fonts import agenda_names, font_report, reference_names
 from scheduler.agenda.pdf_cache import PdfKey
 from scheduler.agenda.render import (
+    FONTS_STYLESHEET,
     STYLESHEET,
     PaperError,
     paper_size,
@@ -61,7 +63,11 @@ def coordinator(key: str) -> Response:
         "back": url_for("delegations.index"),
     }
     html = render_agenda_html(
-        programme, stylesheet_href=url_for("static", filename=STYLESHEET), links=links
+        programme,
+        stylesheet_href=url_for("static", filename=STYLESHEET),
+        fonts_href=url_for("static", filename=FONTS_STYLESHEET),
+        links=links,
+        font_problems=font_report([*reference_names(), *agenda_names(programme)]),
     )
     return private_page(html)
 

@@ -9,6 +9,7 @@ from flask import Response, abort, request, url_for
 from scheduler.agenda.assemble import SHARED, build_agenda
 from scheduler.agenda.pdf_cache import PdfKey
 from scheduler.agenda.render import (
+    FONTS_STYLESHEET,
     STYLESHEET,
     PaperError,
     paper_size,
@@ -52,7 +53,10 @@ def agenda(token: str) -> Response:
         "pdf_letter": url_for("share.agenda_pdf", token=token, paper="letter"),
     }
     html = render_agenda_html(
-        programme, stylesheet_href=url_for("static", filename=STYLESHEET), links=links
+        programme,
+        stylesheet_href=url_for("static", filename=STYLESHEET),
+        fonts_href=url_for("static", filename=FONTS_STYLESHEET),
+        links=links,
     )
     return private_page(html)
 
