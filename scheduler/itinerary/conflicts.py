@@ -34,7 +34,7 @@ from scheduler.itinerary.conflict_data import (
     load_snapshot,
 )
 from scheduler.itinerary.memory import cycle_collection_paused
-from scheduler.itinerary.times import day_start, to_local, zone
+from scheduler.itinerary.times import day_start, meeting_zone_name, to_local, zone
 from scheduler.itinerary.travel import TravelLeg, TravelTable, travel_legs
 from scheduler.models import WEEKDAYS, Delegation
 
@@ -334,8 +334,7 @@ class _Engine:
 
     def zone_of(self, meeting: MeetingInfo) -> str:
         """The meeting's zone: its venue's, else the delegation's."""
-        venue = self.snap.venues.get(meeting.venue_id)
-        return venue.timezone if venue is not None else self.snap.timezone
+        return meeting_zone_name(self.snap.venues.get(meeting.venue_id), self.snap.timezone)
 
     def local(self, instant: datetime, meeting: MeetingInfo) -> datetime:
         return to_local(instant, self.zone_of(meeting))

@@ -868,7 +868,7 @@ def export_itinerary(session: Session, key: str) -> dict | None:
                 delegation.travel_times, key=lambda t: (t.from_venue.key, t.to_venue.key)
             )
         ],
-        "meetings": [_meeting_document(m, m.venue.timezone if m.venue else home) for m in meetings],
+        "meetings": [_meeting_document(m, m.zone_name) for m in meetings],
     }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from scheduler.itinerary.document import KEY_PATTERN
 from scheduler.itinerary.times import (
     WallClockError,
     is_ambiguous,
@@ -31,7 +32,7 @@ from scheduler.itinerary.times import (
 )
 from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization
 
-KEY_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+KEY_RE = re.compile(KEY_PATTERN)  # the document's key pattern, for the forms
 KEY_MAX = 64
 
 
@@ -62,7 +63,7 @@ def _plain(values: Mapping[str, object]) -> dict:
 
 
 class StaleMeetingError(Exception):
-    """The meeting changed after the coordinator opened it; ``meeting`` is the current state."""
+    """The meeting changed after the coordinator opened it; ``meeting_id`` says which one."""
 
     def __init__(self, meeting_id: int):
         self.meeting_id = meeting_id

@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import db
-from scheduler.itinerary.times import utcnow
+from scheduler.itinerary.times import meeting_zone_name, utcnow
 from scheduler.models.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class Meeting(db.Model):
     @property
     def zone_name(self) -> str:
         """The meeting's zone: its venue's, else the delegation's."""
-        return self.venue.timezone if self.venue is not None else self.delegation.timezone
+        return meeting_zone_name(self.venue, self.delegation.timezone)
 
     @property
     def is_cancelled(self) -> bool:

@@ -33,7 +33,7 @@ from scheduler.itinerary.review import (
     record_override,
     review_conflicts,
 )
-from scheduler.itinerary.times import to_local
+from scheduler.itinerary.times import meeting_zone_name, to_local
 from scheduler.models import (
     Delegation,
     Meeting,
@@ -142,8 +142,7 @@ class MeetingPage:
             form.version.data = meeting.version
 
     def zone_name(self, venue_id: int | None) -> str:
-        venue = self.venue_by_id.get(venue_id or 0)
-        return venue.timezone if venue is not None else self.delegation.timezone
+        return meeting_zone_name(self.venue_by_id.get(venue_id or 0), self.delegation.timezone)
 
     @property
     def key(self) -> str:
