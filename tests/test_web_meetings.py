@@ -465,21 +465,41 @@ def test_the_second_of_two_concurrent_edits_is_refused_with_the_current_values(a
     # Both open the form at the same version.
     version = stored(app, "morning")["version"]
     for client in (first, second):
-        assert f'name="version" type="hidden" value="{version}"' in client.get(
-            f"{BASE}/meetings/morning"
-        ).get_data(as_text=True)
-    base = meeting_data(visit, title="Morning briefing", version=str(version))
+        form = client.get(f"{BASE}/meetings/morning").get_data(as_text=True)
+        assert f'name="version" type="hidden" value="{version}"' in form
+    opened = html.unescape(re.search(r'name="opened" type="hidden" value="([^"]*)"', form)[1])
+    people = visit["people"]
+    as_stored = {
+        "kind": "meeting",
+        "start": "2024-09-25T09:00",
+        "end": "2024-09-25T10:00",
+        "agenda": "",
+        "internal_notes": "",
+        f"attendee_{people['lim']}": "required",
+        f"attendee_{people['kim']}": "required",
+        f"attendee_{people['sato']}": "",
+    }
+    base = meeting_data(
+        visit, title="Morning briefing", version=str(version), opened=opened, **as_stored
+    )
     saved = post(
         first,
         f"{BASE}/meetings/morning",
-        {**base, "start": "2024-09-25T08:00", "end": "2024-09-25T09:00"},
+        {**base, "start": "2024-09-25T08:00", "end": "2024-09-25T09:00", "agenda": "Budget"},
     )
     assert saved.status_code == 302
     refused = post(second, f"{BASE}/meetings/morning", {**base, "title": "Second opinion"})
     assert refused.status_code == 409
-    page = refused.get_data(as_text=True)
-    assert "Not saved: someone changed this meeting after you opened it" in page
-    assert "08:00–09:00" in page  # the current values, as the first coordinator saved them
+    page = html.unescape(refused.get_data(as_text=True))
+    notice = page[page.index('id="stale"') : page.index("The form below still holds")]
+    assert f"Not saved: {TEST_EMAIL} changed this meeting after you opened it" in notice
+    # What changed, as the first coordinator saved it; nothing that did not change.
+    changed = re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", notice)
+    assert changed == [
+        ("Starts", "Wed 25 Sep 2024 08:00"),
+        ("Ends", "Wed 25 Sep 2024 09:00"),
+        ("Agenda", "Budget"),
+    ]
     assert stored(app, "morning")["title"] == "Morning briefing"
     assert stored(app, "morning")["start"] == datetime(2024, 9, 24, 23, 0, tzinfo=UTC)
     # The form keeps the second coordinator's input, now at the current version.

@@ -66,6 +66,8 @@ class MeetingForm(FlaskForm):
         description="Seen by coordinators only: never shared or exported to calendars.",
     )
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    # What the form showed when opened (edit_stamp), to say what changed if it turns out stale.
+    opened = HiddenField()
     confirm_conflicts = BooleanField("Save despite these errors")
     override_reason = TextAreaField(
         "Reason for saving anyway",
