@@ -145,7 +145,7 @@ def test_a_new_meeting_without_a_key_gets_one_from_its_title(app, client, visit)
 
 def test_editing_changes_the_meeting_and_shows_it_in_local_time(app, client, visit):
     page = client.get(f"{BASE}/meetings/morning").get_data(as_text=True)
-    assert 'value="2024-09-25T09:00"' in page  # local wall time, not UTC (00:00)
+    assert 'value="2024-09-25 09:00"' in page  # local wall time, not UTC (00:00)
     assert "Asia/Tokyo" in page
     version = stored(app, "morning")["version"]
     response = post(
@@ -183,7 +183,11 @@ def ids_org(app) -> int:
         ({"title": ""}, "title", "This field is required."),
         ({"start": ""}, "start", "When does it start?"),
         ({"end": "2024-09-25T11:00"}, "end", "Must be after the start."),
-        ({"start": "25/09/2024 noon"}, "start", "Not a valid datetime value."),
+        (
+            {"start": "25/09/2024 noon"},
+            "start",
+            "Write the date and time as 2024-09-25 14:00 (24-hour clock).",
+        ),
         ({"kind": "party"}, "kind", "Not a valid choice."),
         ({"status": "maybe"}, "status", "Not a valid choice."),
         ({"key": "Lunch Time"}, "key", "Use lowercase letters"),
@@ -569,7 +573,7 @@ def test_restoring_into_a_conflict_asks_for_a_reason_first(client, app, visit):
 def test_duplicate_opens_a_prefilled_form_and_saves_a_new_meeting(client, app, visit):
     page = client.get(f"{BASE}/meetings/new?copy_of=morning").get_data(as_text=True)
     assert 'value="Morning briefing"' in page
-    assert 'value="2024-09-25T09:00"' in page
+    assert 'value="2024-09-25 09:00"' in page
     assert 'name="version"' in page and 'name="version" type="hidden" value=""' in page
     data = meeting_data(
         visit,
@@ -615,3 +619,23 @@ def test_a_version_that_is_not_a_number_is_refused_with_a_message(
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "version field must be a whole number" in page
     assert stored(app, "morning")["status"] == before
+
+
+def test_times_are_typed_and_shown_on_the_24_hour_clock(client, app, visit):
+    page = client.get(f"{BASE}/meetings/morning").get_data(as_text=True)
+    start = re.search(r'<input[^>]*id="start"[^>]*>', page)[0]
+    assert 'type="text"' in start and 'value="2024-09-25 09:00"' in start
+    assert "24-hour clock, in Asia/Tokyo." in page
+    version = stored(app, "morning")["version"]
+    data = meeting_data(visit, start="2024-09-25 21:15", end="2024-09-25T22:00", version=version)
+    assert post(client, f"{BASE}/meetings/morning", data).status_code == 302
+    assert stored(app, "morning")["start"] == datetime(2024, 9, 25, 12, 15, tzinfo=UTC)
+    refused = post(client, f"{BASE}/meetings/new", meeting_data(visit, start="9:15 PM"))
+    assert "Write the date and time as 2024-09-25 14:00" in refused.get_data(as_text=True)
+
+
+def test_long_venue_and_room_names_get_the_whole_row(client, visit):
+    page = client.get(f"{BASE}/meetings/new").get_data(as_text=True)
+    for name in ("venue_id", "room_id"):
+        field = page[: page.index(f'<select id="{name}"')].rsplit('<div class="field', 1)[1]
+        assert field.startswith(" wide"), name

@@ -56,7 +56,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
 _DAY_US = 24 * 60 * _MINUTE_US
-TITLE_LIMIT = 30
+TITLE_LIMIT = 80  # room for a whole title as coordinators write them
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +195,11 @@ def _wall_us(local: datetime) -> int:
 
 
 def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
-    """A title cut at a word boundary to fit a one-line message."""
+    """A title cut at a space (never inside a hyphenated word) to keep a message readable."""
     if len(title) <= limit:
         return title
     head = title[: limit + 1]
-    cut = max(head.rfind(" "), head.rfind("-"))
+    cut = head.rfind(" ")
     if cut <= 0:
         cut = limit
     return title[:cut].rstrip(" -,;:") + "..."
