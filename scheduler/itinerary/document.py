@@ -212,6 +212,39 @@ def validate_document(document: Any) -> ValidItinerary:
     if not isinstance(document, dict):
         raise DocumentError(problems or [Problem("$", "must be a JSON object")])
 
+    home_zone = _check_delegation(document, problems)
+    organizations = _unique_keys(_items(document, "organizations"), "organizations", problems)
+    people = _unique_keys(_items(document, "people"), "people", problems)
+    venue_items = _items(document, "venues")
+    venues = _unique_keys(venue_items, "venues", problems)
+    _unique_keys(_items(document, "meetings"), "meetings", problems)
+    venue_zone, venue_rooms = _check_venues(venue_items, problems)
+    availability = _check_people(document, organizations, home_zone, problems)
+    _check_travel_times(document, venues, problems)
+    known = _Known(home_zone, organizations, people, venues, venue_zone, venue_rooms)
+    meeting_times = [
+        _check_meeting(meeting, f"meetings[{i}]", known, problems)
+        for i, meeting in _items(document, "meetings")
+    ]
+    if problems:
+        raise DocumentError(sorted(set(problems), key=_problem_order))
+    return ValidItinerary(document, meeting_times, availability)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the meetings may refer to: the keys and zones found earlier in the document."""
+
+    home_zone: str | None
+    organizations: dict[str, int]
+    people: dict[str, int]
+    venues: dict[str, int]
+    venue_zone: dict[str, str | None]
+    venue_rooms: dict[str, set[str]]
+
+
+def _check_delegation(document: dict, problems: list[Problem]) -> str | None:
+    """The delegation's zone (None where it is not a zone) and its dates in order."""
     delegation = document.get("delegation") if isinstance(document.get("delegation"), dict) else {}
     home_zone = delegation.get("timezone")
     if isinstance(home_zone, str) and not is_valid_zone(home_zone):
@@ -230,13 +263,11 @@ def validate_document(document: Any) -> ValidItinerary:
             problems.append(
                 Problem("delegation.end_date", f"{end_date} is before start_date {start_date}")
             )
+    return home_zone
 
-    organizations = _unique_keys(_items(document, "organizations"), "organizations", problems)
-    people = _unique_keys(_items(document, "people"), "people", problems)
-    venue_items = _items(document, "venues")
-    venues = _unique_keys(venue_items, "venues", problems)
-    _unique_keys(_items(document, "meetings"), "meetings", problems)
 
+def _check_venues(venue_items, problems: list[Problem]):
+    """Each venue's zone and room keys, and its capacities and opening hours checked."""
     venue_zone: dict[str, str | None] = {}
     venue_rooms: dict[str, set[str]] = {}
     for i, venue in venue_items:
@@ -258,22 +289,31 @@ def validate_document(document: Any) -> ValidItinerary:
                 problems.append(
                     Problem(f"venues[{i}].rooms[{j}].capacity", f"must be at most {MAX_INTEGER}")
                 )
-        hours = venue.get("opening_hours")
-        if isinstance(hours, dict):
-            for day, pairs in hours.items():
-                for j, pair in enumerate(pairs if isinstance(pairs, list) else []):
-                    try:
-                        opens, closes = _minutes(pair[0]), _minutes(pair[1])
-                    except (TypeError, ValueError, LookupError, AttributeError):
-                        continue
-                    if closes <= opens:
-                        problems.append(
-                            Problem(
-                                f"venues[{i}].opening_hours.{day}[{j}]",
-                                f"closes at {pair[1]}, not after it opens at {pair[0]}",
-                            )
-                        )
+        _check_opening_hours(venue.get("opening_hours"), f"venues[{i}]", problems)
+    return venue_zone, venue_rooms
 
+
+def _check_opening_hours(hours, base: str, problems: list[Problem]) -> None:
+    """Each [open, close] pair closes after it opens (the schema checks the "HH:MM" form)."""
+    if not isinstance(hours, dict):
+        return
+    for day, pairs in hours.items():
+        for j, pair in enumerate(pairs if isinstance(pairs, list) else []):
+            try:
+                opens, closes = _minutes(pair[0]), _minutes(pair[1])
+            except (TypeError, ValueError, LookupError, AttributeError):
+                continue
+            if closes <= opens:
+                problems.append(
+                    Problem(
+                        f"{base}.opening_hours.{day}[{j}]",
+                        f"closes at {pair[1]}, not after it opens at {pair[0]}",
+                    )
+                )
+
+
+def _check_people(document: dict, organizations, home_zone, problems: list[Problem]) -> list:
+    """Each person's (available_from, available_until) as instants, None where not given."""
     availability: list[tuple[datetime | None, datetime | None]] = []
     for i, person in _items(document, "people"):
         org = person.get("organization")
@@ -290,7 +330,11 @@ def validate_document(document: Any) -> ValidItinerary:
         if start and until and until <= start:
             problems.append(Problem(f"people[{i}].available_until", "must be after available_from"))
         availability.append((start, until))
+    return availability
 
+
+def _check_travel_times(document: dict, venues, problems: list[Problem]) -> None:
+    """Legs between known, different venues, each direction given once."""
     pairs_seen: dict[tuple[str, str], int] = {}
     for i, leg in _items(document, "travel_times"):
         for end in ("from", "to"):
@@ -313,57 +357,53 @@ def validate_document(document: Any) -> ValidItinerary:
         else:
             pairs_seen[pair] = i
 
-    meeting_times: list[tuple[datetime, datetime]] = []
-    for i, meeting in _items(document, "meetings"):
-        base = f"meetings[{i}]"
-        venue = meeting.get("venue")
-        zone_name = home_zone
-        if isinstance(venue, str):
-            if venue not in venues:
-                problems.append(Problem(f"{base}.venue", f"no venue with key '{venue}'"))
-                zone_name = None
-            else:
-                zone_name = venue_zone.get(venue)
-        room = meeting.get("room")
-        if isinstance(room, str):
-            if not isinstance(venue, str):
-                problems.append(Problem(f"{base}.room", "a room needs the meeting's venue"))
-            elif venue in venues and room not in venue_rooms.get(venue, set()):
-                problems.append(Problem(f"{base}.room", f"venue '{venue}' has no room '{room}'"))
-        for j, org in enumerate(_list(meeting.get("organizations"))):
-            if isinstance(org, str) and org not in organizations:
-                problems.append(
-                    Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
-                )
-        attending: dict[str, int] = {}
-        for j, attendee in enumerate(_list(meeting.get("attendees"))):
-            person = attendee.get("person") if isinstance(attendee, dict) else None
-            if not isinstance(person, str):
-                continue
-            if person not in people:
-                problems.append(
-                    Problem(f"{base}.attendees[{j}].person", f"no person with key '{person}'")
-                )
-            elif person in attending:
-                problems.append(
-                    Problem(
-                        f"{base}.attendees[{j}].person",
-                        f"'{person}' is listed twice (also attendees[{attending[person]}])",
-                    )
-                )
-            else:
-                attending[person] = j
-        start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
-        end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
-        if start and end and end <= start:
-            problems.append(
-                Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}")
-            )
-        meeting_times.append((start, end))
 
-    if problems:
-        raise DocumentError(sorted(set(problems), key=_problem_order))
-    return ValidItinerary(document, meeting_times, availability)
+def _check_meeting(meeting: dict, base: str, known: _Known, problems: list[Problem]):
+    """The meeting's (start, end) as instants; its references and times checked."""
+    venue = meeting.get("venue")
+    zone_name = known.home_zone
+    if isinstance(venue, str):
+        if venue not in known.venues:
+            problems.append(Problem(f"{base}.venue", f"no venue with key '{venue}'"))
+            zone_name = None
+        else:
+            zone_name = known.venue_zone.get(venue)
+    room = meeting.get("room")
+    if isinstance(room, str):
+        if not isinstance(venue, str):
+            problems.append(Problem(f"{base}.room", "a room needs the meeting's venue"))
+        elif venue in known.venues and room not in known.venue_rooms.get(venue, set()):
+            problems.append(Problem(f"{base}.room", f"venue '{venue}' has no room '{room}'"))
+    for j, org in enumerate(_list(meeting.get("organizations"))):
+        if isinstance(org, str) and org not in known.organizations:
+            problems.append(
+                Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
+            )
+    attending: dict[str, int] = {}
+    for j, attendee in enumerate(_list(meeting.get("attendees"))):
+        person = attendee.get("person") if isinstance(attendee, dict) else None
+        if not isinstance(person, str):
+            continue
+        if person not in known.people:
+            problems.append(
+                Problem(f"{base}.attendees[{j}].person", f"no person with key '{person}'")
+            )
+        elif person in attending:
+            problems.append(
+                Problem(
+                    f"{base}.attendees[{j}].person",
+                    f"'{person}' is listed twice (also attendees[{attending[person]}])",
+                )
+            )
+        else:
+            attending[person] = j
+    start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
+    end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
+    if start and end and end <= start:
+        problems.append(
+            Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}")
+        )
+    return start, end
 
 
 def _nul_characters(node, path: list) -> list[Problem]:
