@@ -455,102 +455,18 @@ class _Loader:
         self.existing_meetings: dict[str, Meeting] = {}
 
     def load(self) -> ImportResult:
-        spec = self.doc["delegation"]
         session = self.session
-        delegation = session.scalar(select(Delegation).where(Delegation.key == spec["key"]))
-        created = delegation is None
-        result = ImportResult(spec["key"], created)
-        fields = {
-            "name": spec["name"],
-            "native_name": spec.get("native_name"),
-            "host": spec.get("host"),
-            "timezone": spec["timezone"],
-            "start_date": date.fromisoformat(spec["start_date"]),
-            "end_date": date.fromisoformat(spec["end_date"]),
-            "description": spec.get("description"),
-        }
-        if created:
-            delegation = Delegation(key=spec["key"], **fields, **new_share_credentials())
-            session.add(delegation)
-            session.flush()
-        elif self._assign(delegation, fields):
-            result.changed["delegation"] += 1
+        created = self._load_delegation()
+        delegation, result = self.delegation, self.result
         revision_before = delegation.revision
-        self.delegation = delegation
-        self.result = result
-
-        org_ids = self._upsert(
-            Organization,
-            [
-                {
-                    "key": o["key"],
-                    "name": o["name"],
-                    "native_name": o.get("native_name"),
-                    "country": o.get("country"),
-                    "kind": o.get("kind"),
-                }
-                for o in self.doc.get("organizations", [])
-            ],
-        )
+        org_ids = self._upsert(Organization, self._organization_rows())
         person_ids = self._upsert(
-            Person,
-            [
-                {
-                    "key": p["key"],
-                    "name": p["name"],
-                    "native_name": p.get("native_name"),
-                    "title": p.get("title"),
-                    "organization_id": org_ids.get(p.get("organization")),
-                    "email": p.get("email"),
-                    "phone": p.get("phone"),
-                    "role": p.get("role", "delegation"),
-                    "languages": list(p.get("languages", [])),
-                    "available_from": self.valid.availability[i][0],
-                    "available_until": self.valid.availability[i][1],
-                    "notes": p.get("notes"),
-                }
-                for i, p in enumerate(self.doc.get("people", []))
-            ],
-            new_row_extra=new_share_credentials,
+            Person, self._person_rows(org_ids), new_row_extra=new_share_credentials
         )
-        venue_ids = self._upsert(
-            Venue,
-            [
-                {
-                    "key": v["key"],
-                    "name": v["name"],
-                    "native_name": v.get("native_name"),
-                    "address": v.get("address"),
-                    "timezone": v["timezone"],
-                    "latitude": v.get("latitude"),
-                    "longitude": v.get("longitude"),
-                    "opening_hours": v.get("opening_hours"),
-                }
-                for v in self.doc.get("venues", [])
-            ],
-        )
+        venue_ids = self._upsert(Venue, self._venue_rows())
         room_ids = self._upsert_rooms(venue_ids)
         self._upsert_travel_times(venue_ids)
-        meeting_ids = self._upsert(
-            Meeting,
-            [
-                {
-                    "key": m["key"],
-                    "title": m["title"],
-                    "native_title": m.get("native_title"),
-                    "kind": m.get("kind", "meeting"),
-                    "status": m.get("status", "confirmed"),
-                    "start": self.valid.meeting_times[i][0],
-                    "end": self.valid.meeting_times[i][1],
-                    "venue_id": venue_ids.get(m.get("venue")),
-                    "room_id": room_ids.get((m.get("venue"), m.get("room"))),
-                    "online_url": m.get("online_url"),
-                    "agenda": m.get("agenda"),
-                    "internal_notes": m.get("internal_notes"),
-                }
-                for i, m in enumerate(self.doc.get("meetings", []))
-            ],
-        )
+        meeting_ids = self._upsert_meetings(venue_ids, room_ids)
         self._replace_links(meeting_ids, person_ids, org_ids)
         if self.prune:
             self._cancel_unlisted()
@@ -563,6 +479,112 @@ class _Loader:
             session.flush()
         return result
 
+    # -- each table's rows as the document gives them
+
+    def _load_delegation(self) -> bool:
+        """The delegation found by key and updated, or created; whether it was created."""
+        spec = self.doc["delegation"]
+        delegation = self.session.scalar(select(Delegation).where(Delegation.key == spec["key"]))
+        created = delegation is None
+        self.result = ImportResult(spec["key"], created)
+        fields = {
+            "name": spec["name"],
+            "native_name": spec.get("native_name"),
+            "host": spec.get("host"),
+            "timezone": spec["timezone"],
+            "start_date": date.fromisoformat(spec["start_date"]),
+            "end_date": date.fromisoformat(spec["end_date"]),
+            "description": spec.get("description"),
+        }
+        if created:
+            delegation = Delegation(key=spec["key"], **fields, **new_share_credentials())
+            self.session.add(delegation)
+            self.session.flush()
+        elif self._assign(delegation, fields):
+            self.result.changed["delegation"] += 1
+        self.delegation = delegation
+        return created
+
+    def _organization_rows(self) -> list[dict]:
+        return [
+            {
+                "key": o["key"],
+                "name": o["name"],
+                "native_name": o.get("native_name"),
+                "country": o.get("country"),
+                "kind": o.get("kind"),
+            }
+            for o in self.doc.get("organizations", [])
+        ]
+
+    def _person_rows(self, org_ids: dict[str, int]) -> list[dict]:
+        return [
+            {
+                "key": p["key"],
+                "name": p["name"],
+                "native_name": p.get("native_name"),
+                "title": p.get("title"),
+                "organization_id": org_ids.get(p.get("organization")),
+                "email": p.get("email"),
+                "phone": p.get("phone"),
+                "role": p.get("role", "delegation"),
+                "languages": list(p.get("languages", [])),
+                "available_from": self.valid.availability[i][0],
+                "available_until": self.valid.availability[i][1],
+                "notes": p.get("notes"),
+            }
+            for i, p in enumerate(self.doc.get("people", []))
+        ]
+
+    def _venue_rows(self) -> list[dict]:
+        return [
+            {
+                "key": v["key"],
+                "name": v["name"],
+                "native_name": v.get("native_name"),
+                "address": v.get("address"),
+                "timezone": v["timezone"],
+                "latitude": v.get("latitude"),
+                "longitude": v.get("longitude"),
+                "opening_hours": v.get("opening_hours"),
+            }
+            for v in self.doc.get("venues", [])
+        ]
+
+    def _upsert_meetings(self, venue_ids: dict[str, int], room_ids: dict) -> dict[str, int]:
+        """Meetings like every other table, remembering the existing ones for links and prune."""
+        rows = [
+            {
+                "key": m["key"],
+                "title": m["title"],
+                "native_title": m.get("native_title"),
+                "kind": m.get("kind", "meeting"),
+                "status": m.get("status", "confirmed"),
+                "start": self.valid.meeting_times[i][0],
+                "end": self.valid.meeting_times[i][1],
+                "venue_id": venue_ids.get(m.get("venue")),
+                "room_id": room_ids.get((m.get("venue"), m.get("room"))),
+                "online_url": m.get("online_url"),
+                "agenda": m.get("agenda"),
+                "internal_notes": m.get("internal_notes"),
+            }
+            for i, m in enumerate(self.doc.get("meetings", []))
+        ]
+        now = utcnow()
+        self.existing_meetings = self._existing(Meeting)
+        return self._upsert(
+            Meeting,
+            rows,
+            existing=self.existing_meetings,
+            # Bulk inserts bypass the ORM's defaults and the flush hook.
+            new_row_extra=lambda: {
+                "version": 1,
+                "sequence": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+
     # -- helpers
 
     def _assign(self, obj, fields: dict) -> bool:
@@ -573,12 +595,10 @@ class _Loader:
                 changed = True
         return changed
 
-    def _existing(self, model, load_options=()) -> dict[str, Any]:
+    def _existing(self, model) -> dict[str, Any]:
         if self.result.created:
             return {}
-        query = (
-            select(model).where(model.delegation_id == self.delegation.id).options(*load_options)
-        )
+        query = select(model).where(model.delegation_id == self.delegation.id)
         return {obj.key: obj for obj in self.session.scalars(query)}
 
     def _bulk_insert(self, model, rows: list[dict]) -> None:
@@ -592,10 +612,10 @@ class _Loader:
         query = select(model.key, model.id).where(model.delegation_id == self.delegation.id)
         return dict(self.session.execute(query).all())
 
-    def _upsert(self, model, rows, *, new_row_extra=None, load_options=()) -> dict[str, int]:
-        existing = self._existing(model, load_options)
-        if model is Meeting:
-            self.existing_meetings = existing
+    def _upsert(self, model, rows, *, new_row_extra=None, existing=None) -> dict[str, int]:
+        """Rows matched by key are updated, the others inserted in bulk: key -> id of each."""
+        if existing is None:
+            existing = self._existing(model)
         ids: dict[str, int] = {}
         new_rows = []
         name = model.__tablename__
@@ -609,10 +629,6 @@ class _Loader:
                     self.result.changed[name] += 1
                 ids[row["key"]] = obj.id
         if new_rows:
-            if model is Meeting:
-                now = utcnow()
-                for row in new_rows:
-                    row.update(version=1, sequence=0, created_at=now, updated_at=now)
             self.session.flush()
             self._bulk_insert(model, new_rows)
             ids = self._ids_by_key(model)
