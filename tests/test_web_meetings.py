@@ -639,3 +639,16 @@ def test_long_venue_and_room_names_get_the_whole_row(client, visit):
     for name in ("venue_id", "room_id"):
         field = page[: page.index(f'<select id="{name}"')].rsplit('<div class="field', 1)[1]
         assert field.startswith(" wide"), name
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("version", "abc"), ("venue_id", "abc"), ("room_id", "1e9")],
+)
+def test_garbled_hidden_or_select_values_are_refused_without_a_500(
+    client, app, visit, field, value
+):
+    data = {**meeting_data(visit, version=stored(app, "morning")["version"]), field: value}
+    response = post(client, f"{BASE}/meetings/morning", data)
+    assert response.status_code in (409, 422), response.status_code
+    assert stored(app, "morning")["title"] == "Morning briefing"
