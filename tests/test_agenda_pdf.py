@@ -15,13 +15,13 @@ from scheduler.agenda.render import (
     AgendaHTML,
     LocalFilesOnly,
     _user_agent_stylesheet,
-    cyclic_gc_paused,
     layout_agenda,
     lean_user_agent_css,
 )
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import load_delegation
+from scheduler.itinerary.memory import cycle_collection_paused
 from tests.conftest import minimal_document
 from tests.test_agenda import (
     KEY,
@@ -238,13 +238,13 @@ def test_lean_user_agent_stylesheet_drops_only_the_note_pseudo_elements():
 
 def test_the_collector_is_paused_only_while_rendering_and_restored_after_errors():
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), cyclic_gc_paused():
+    with pytest.raises(RuntimeError), cycle_collection_paused():
         assert not gc.isenabled()
         raise RuntimeError("layout failed")
     assert gc.isenabled()
     gc.disable()
     try:
-        with cyclic_gc_paused():
+        with cycle_collection_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()  # it was off before: left off
     finally:

@@ -128,8 +128,9 @@ def test_reference_visit_reports_the_two_travel_conflicts(check, reference_docum
     assert all(c.severity == "error" and not c.estimated for c in conflicts)
     assert conflicts[1].message == (
         "LIM Jeong-wook needs 80 min from Astellas Tsukuba Research Center to CMIC head office "
-        "but has 60 min between 'Industry-academia-research...' (ends 11:30) and "
-        "'Decentralized clinical trials...' (starts 12:30)"
+        "but has 60 min between 'Industry-academia-research collaboration and regenerative "
+        "medicine exchange' (ends 11:30) and 'Decentralized clinical trials and AI healthcare' "
+        "(starts 12:30)"
     )
 
 
@@ -709,12 +710,15 @@ def test_conflicts_by_meeting_and_json(check, reference_document):
     }
 
 
-def test_short_titles_cut_at_a_word_boundary():
-    assert short_title("Short title") == "Short title"
-    assert short_title("Decentralized clinical trials and AI healthcare") == (
-        "Decentralized clinical trials..."
+def test_titles_are_cut_only_when_very_long_and_at_a_space():
+    reference = "Industry-academia-research collaboration and regenerative medicine exchange"
+    assert short_title(reference) == reference
+    long = "Government support for Korean bio ventures in Japan: establishment, licensing and more"
+    assert (
+        short_title(long)
+        == "Government support for Korean bio ventures in Japan: establishment, licensing..."
     )
-    assert short_title("x" * 40) == "x" * 30 + "..."
+    assert short_title("research-" * 12) == ("research-" * 12)[:80] + "..."
 
 
 # --------------------------------------------------------------------------- query counts

@@ -122,3 +122,19 @@ def test_tests_skip_only_through_require():
         if skipping.search(line) and "skipping = re.compile" not in line
     ]
     assert offenders == []
+
+
+def test_no_function_of_the_package_runs_past_ninety_lines():
+    """Functions that scroll hide two jobs (STYLE.md); validate_document was 159 lines."""
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "scheduler").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > 90:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length})")
+    assert long == []

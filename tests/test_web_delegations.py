@@ -374,3 +374,50 @@ def test_every_conflict_kind_the_engine_reports_has_a_label_and_a_section():
 
     assert set(CONFLICT_KIND_LABELS) == set(KINDS) == set(SEVERITY)
     assert [kind for kind, _ in conflict_kinds()] == list(KINDS)
+
+
+def test_cancelled_meetings_are_shown_but_not_counted(client, login, load_document):
+    document = travel_visit()
+    document["meetings"].append(
+        dict(document["meetings"][0], key="called-off", title="Called off", status="cancelled")
+    )
+    load_document(document)
+    page = text(client.get(BASE))
+    assert "Called off" in page
+    assert "2 meetings" in page and "(and 1 cancelled)" in page
+    assert "Wed 25 Sep <span" in page and "(2)</span>" in page and "(3)</span>" not in page
+
+
+def test_travel_gaps_read_in_hours_and_overnight_as_the_next_day(client, login, load_document):
+    document = travel_visit()
+    document["meetings"][1]["start"] = "2024-09-25T13:30"
+    document["meetings"][1]["end"] = "2024-09-25T14:00"
+    document["meetings"].append(
+        {
+            "key": "next-morning",
+            "title": "Next morning at iPark",
+            "start": "2024-09-26T09:00",
+            "end": "2024-09-26T10:00",
+            "venue": "ipark",
+            "attendees": [{"person": "lim"}],
+        }
+    )
+    load_document(document)
+    page = text(client.get(BASE))
+    assert "3 h 30 min between meetings" in page
+    assert "next day: the previous meeting ended the day before at 14:00" in page
+    assert "1140 min" not in page
+
+
+def test_the_korean_name_in_the_list_carries_its_language(client, login, load_document):
+    load_document(travel_visit(native_name="중소벤처기업부 방문단"))
+    page = text(client.get("/delegations"))
+    assert '<span class="native" lang="ko">중소벤처기업부 방문단</span>' in page
+    assert 'lang=""' not in page
+
+
+def test_the_coordinators_agenda_goes_back_to_its_delegation(client, login, load_document):
+    load_document(travel_visit())
+    page = text(client.get(f"{BASE}/agenda"))
+    assert f'<a href="{BASE}">Back to the delegation</a>' in page
+    assert '<link rel="icon" href="data:,">' in page

@@ -145,7 +145,7 @@ def test_a_new_meeting_without_a_key_gets_one_from_its_title(app, client, visit)
 
 def test_editing_changes_the_meeting_and_shows_it_in_local_time(app, client, visit):
     page = client.get(f"{BASE}/meetings/morning").get_data(as_text=True)
-    assert 'value="2024-09-25T09:00"' in page  # local wall time, not UTC (00:00)
+    assert 'value="2024-09-25 09:00"' in page  # local wall time, not UTC (00:00)
     assert "Asia/Tokyo" in page
     version = stored(app, "morning")["version"]
     response = post(
@@ -183,7 +183,11 @@ def ids_org(app) -> int:
         ({"title": ""}, "title", "This field is required."),
         ({"start": ""}, "start", "When does it start?"),
         ({"end": "2024-09-25T11:00"}, "end", "Must be after the start."),
-        ({"start": "25/09/2024 noon"}, "start", "Not a valid datetime value."),
+        (
+            {"start": "25/09/2024 noon"},
+            "start",
+            "Write the date and time as 2024-09-25 14:00 (24-hour clock).",
+        ),
         ({"kind": "party"}, "kind", "Not a valid choice."),
         ({"status": "maybe"}, "status", "Not a valid choice."),
         ({"key": "Lunch Time"}, "key", "Use lowercase letters"),
@@ -465,21 +469,41 @@ def test_the_second_of_two_concurrent_edits_is_refused_with_the_current_values(a
     # Both open the form at the same version.
     version = stored(app, "morning")["version"]
     for client in (first, second):
-        assert f'name="version" type="hidden" value="{version}"' in client.get(
-            f"{BASE}/meetings/morning"
-        ).get_data(as_text=True)
-    base = meeting_data(visit, title="Morning briefing", version=str(version))
+        form = client.get(f"{BASE}/meetings/morning").get_data(as_text=True)
+        assert f'name="version" type="hidden" value="{version}"' in form
+    opened = html.unescape(re.search(r'name="opened" type="hidden" value="([^"]*)"', form)[1])
+    people = visit["people"]
+    as_stored = {
+        "kind": "meeting",
+        "start": "2024-09-25T09:00",
+        "end": "2024-09-25T10:00",
+        "agenda": "",
+        "internal_notes": "",
+        f"attendee_{people['lim']}": "required",
+        f"attendee_{people['kim']}": "required",
+        f"attendee_{people['sato']}": "",
+    }
+    base = meeting_data(
+        visit, title="Morning briefing", version=str(version), opened=opened, **as_stored
+    )
     saved = post(
         first,
         f"{BASE}/meetings/morning",
-        {**base, "start": "2024-09-25T08:00", "end": "2024-09-25T09:00"},
+        {**base, "start": "2024-09-25T08:00", "end": "2024-09-25T09:00", "agenda": "Budget"},
     )
     assert saved.status_code == 302
     refused = post(second, f"{BASE}/meetings/morning", {**base, "title": "Second opinion"})
     assert refused.status_code == 409
-    page = refused.get_data(as_text=True)
-    assert "Not saved: someone changed this meeting after you opened it" in page
-    assert "08:00–09:00" in page  # the current values, as the first coordinator saved them
+    page = html.unescape(refused.get_data(as_text=True))
+    notice = page[page.index('id="stale"') : page.index("The form below still holds")]
+    assert f"Not saved: {TEST_EMAIL} changed this meeting after you opened it" in notice
+    # What changed, as the first coordinator saved it; nothing that did not change.
+    changed = re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", notice)
+    assert changed == [
+        ("Starts", "Wed 25 Sep 2024 08:00"),
+        ("Ends", "Wed 25 Sep 2024 09:00"),
+        ("Agenda", "Budget"),
+    ]
     assert stored(app, "morning")["title"] == "Morning briefing"
     assert stored(app, "morning")["start"] == datetime(2024, 9, 24, 23, 0, tzinfo=UTC)
     # The form keeps the second coordinator's input, now at the current version.
@@ -549,7 +573,7 @@ def test_restoring_into_a_conflict_asks_for_a_reason_first(client, app, visit):
 def test_duplicate_opens_a_prefilled_form_and_saves_a_new_meeting(client, app, visit):
     page = client.get(f"{BASE}/meetings/new?copy_of=morning").get_data(as_text=True)
     assert 'value="Morning briefing"' in page
-    assert 'value="2024-09-25T09:00"' in page
+    assert 'value="2024-09-25 09:00"' in page
     assert 'name="version"' in page and 'name="version" type="hidden" value=""' in page
     data = meeting_data(
         visit,
@@ -595,3 +619,36 @@ def test_a_version_that_is_not_a_number_is_refused_with_a_message(
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "version field must be a whole number" in page
     assert stored(app, "morning")["status"] == before
+
+
+def test_times_are_typed_and_shown_on_the_24_hour_clock(client, app, visit):
+    page = client.get(f"{BASE}/meetings/morning").get_data(as_text=True)
+    start = re.search(r'<input[^>]*id="start"[^>]*>', page)[0]
+    assert 'type="text"' in start and 'value="2024-09-25 09:00"' in start
+    assert "24-hour clock, in Asia/Tokyo." in page
+    version = stored(app, "morning")["version"]
+    data = meeting_data(visit, start="2024-09-25 21:15", end="2024-09-25T22:00", version=version)
+    assert post(client, f"{BASE}/meetings/morning", data).status_code == 302
+    assert stored(app, "morning")["start"] == datetime(2024, 9, 25, 12, 15, tzinfo=UTC)
+    refused = post(client, f"{BASE}/meetings/new", meeting_data(visit, start="9:15 PM"))
+    assert "Write the date and time as 2024-09-25 14:00" in refused.get_data(as_text=True)
+
+
+def test_long_venue_and_room_names_get_the_whole_row(client, visit):
+    page = client.get(f"{BASE}/meetings/new").get_data(as_text=True)
+    for name in ("venue_id", "room_id"):
+        field = page[: page.index(f'<select id="{name}"')].rsplit('<div class="field', 1)[1]
+        assert field.startswith(" wide"), name
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("version", "abc"), ("venue_id", "abc"), ("room_id", "1e9")],
+)
+def test_garbled_hidden_or_select_values_are_refused_without_a_500(
+    client, app, visit, field, value
+):
+    data = {**meeting_data(visit, version=stored(app, "morning")["version"]), field: value}
+    response = post(client, f"{BASE}/meetings/morning", data)
+    assert response.status_code in (409, 422), response.status_code
+    assert stored(app, "morning")["title"] == "Morning briefing"

@@ -4,8 +4,9 @@ A long programme takes WeasyPrint seconds; the same copy is asked for many times
 attendee opens their link, phones re-fetch, printers retry). A copy is identified by:
 
 - the delegation and the state of its programme: its id, ``revision`` (raised by the flush
-  hook on every change to meetings, people, venues...), ``updated_at``, and a digest of the
-  delegation's own fields (the hook does not count edits to the delegation row itself);
+  hook, scheduler.models.changes, on every change to the delegation's own fields and to its
+  meetings, people, venues...), ``updated_at``, and a digest of the delegation's own fields
+  (which the revision covers too; kept as a cheap second guard);
 - whose copy: the person or none, the audience, the paper, the share selector it was asked
   through (a rotated link gets new files, whatever else happens), and for the coordinator
   copy whether travel times were estimated;

@@ -13,10 +13,8 @@ Needs an application context (for the templates), never a request.
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
-from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -31,6 +29,7 @@ from weasyprint.urls import URLFetcher, URLFetchingError
 
 from scheduler.agenda.assemble import Agenda, PersonLine
 from scheduler.agenda.fonts import FontReport
+from scheduler.itinerary.memory import cycle_collection_paused
 
 STATIC_DIR = (Path(__file__).resolve().parent.parent / "static").resolve()
 STYLESHEET = "agenda.css"
@@ -204,29 +203,14 @@ class RenderCounter:
 pdf_renders = RenderCounter()
 
 
-@contextmanager
-def cyclic_gc_paused():
-    """Python's cycle collector off for a while, then back on if it was on.
-
-    Laying out a 100-page agenda, WeasyPrint allocates millions of objects, and the
-    collector walks them over and over: a third of the layout time (5.6 s -> 3.9 s for
-    the 300-meeting bench). Off, the render peaks about 100 MiB higher; the cycles it
-    leaves are collected once it is back on. The switch is process-wide: a thread that
-    renders at the same time simply runs part of its render with the collector on.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def render_agenda_pdf(agenda: Agenda, *, paper: str = DEFAULT_PAPER) -> bytes:
-    """The agenda as a PDF on A4 or US Letter, fonts embedded."""
-    with cyclic_gc_paused():
+    """The agenda as a PDF on A4 or US Letter, fonts embedded.
+
+    WeasyPrint allocates millions of objects laying out a 100-page agenda and the cycle
+    collector walks them over and over: a third of the layout time (5.6 s -> 3.9 s for the
+    300-meeting bench), for about 100 MiB more at the peak while it is paused.
+    """
+    with cycle_collection_paused():
         pdf = layout_agenda(agenda, paper=paper).write_pdf()
     pdf_renders.add()
     return pdf

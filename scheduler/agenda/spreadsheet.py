@@ -101,11 +101,10 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
         for key, found in conflicts_by_meeting(conflicts or ()).items()
     }
 
-    home = delegation.timezone
     meetings = sorted(delegation.meetings, key=lambda m: (m.start, m.end, m.key))
     programme_rows = []
     for m in meetings:
-        zone_name = m.venue.timezone if m.venue is not None else home
+        zone_name = m.zone_name
         start, end = to_local(m.start, zone_name), to_local(m.end, zone_name)
         programme_rows.append(
             (

@@ -2,11 +2,12 @@
 
 The ETag is a strong hash of the bytes. The first build of a feed stores it with a
 fingerprint of everything those bytes depend on: whose feed it is and its share token, the
-delegation's ``revision`` (the flush hook raises it on every change to the delegation's
-people, venues, rooms, organisations, meetings and attendance), the delegation's own
-fields that the feed shows (the hook skips Delegation rows), the settings, and the code
-and zone data that write the bytes. A request whose fingerprint matches the stored one
-gets the stored validators; any other builds the feed and stores new ones.
+delegation's ``revision`` (the flush hook, scheduler.models.changes, raises it on every change
+to the delegation's own fields and to its people, venues, rooms, organisations, meetings and
+attendance), the delegation's own fields that the feed shows (which the revision covers too;
+kept as a cheap second guard), the settings, and the code and zone data that write the bytes.
+A request whose fingerprint matches the stored one gets the stored validators; any other
+builds the feed and stores new ones.
 
 Why this never hands out a stale ETag: a request reads the delegation (and its revision)
 before the meetings, and every change to the meetings raises the revision in the same

@@ -213,58 +213,13 @@ def load_neighbourhood(
         people = session.execute(
             select(*_PERSON_COLUMNS).where(Person.delegation_id == did, Person.id.in_(person_ids))
         ).all()
-    person_ids = [row.id for row in people]
-
     others = [Meeting.delegation_id == did, Meeting.status != "cancelled"]
     if proposal.id is not None:
         others.append(Meeting.id != proposal.id)
     overlapping = and_(Meeting.start < proposal.end, Meeting.end > proposal.start)
 
-    rows: list = []  # (person id or None, attendee role or None, *meeting columns)
-    if person_ids:
-        mine = and_(*others, Attendance.person_id.in_(person_ids))
-
-        def attended():
-            return select(Attendance.person_id, Attendance.role, *_MEETING_COLUMNS).join(
-                Meeting, Attendance.meeting_id == Meeting.id
-            )
-
-        rows += session.execute(attended().where(mine, overlapping)).all()
-
-        first_after = (
-            select(Attendance.person_id, func.min(Meeting.start).label("at"))
-            .join(Meeting, Attendance.meeting_id == Meeting.id)
-            .where(mine, Meeting.start >= proposal.end)
-            .group_by(Attendance.person_id)
-            .subquery()
-        )
-        rows += session.execute(
-            attended()
-            .join(
-                first_after,
-                and_(
-                    first_after.c.person_id == Attendance.person_id,
-                    Meeting.start == first_after.c.at,
-                ),
-            )
-            .where(*others)
-        ).all()
-
-        # A meeting A has the proposal P as its next one only if no meeting of the same person
-        # starts in [A.end, P.start): so A ends after the last start before P.start.
-        last_before = (
-            select(Attendance.person_id, func.max(Meeting.start).label("at"))
-            .join(Meeting, Attendance.meeting_id == Meeting.id)
-            .where(mine, Meeting.start < proposal.start)
-            .group_by(Attendance.person_id)
-            .subquery()
-        )
-        rows += session.execute(
-            attended()
-            .join(last_before, last_before.c.person_id == Attendance.person_id)
-            .where(*others, Meeting.end > last_before.c.at, Meeting.end <= proposal.start)
-        ).all()
-
+    # (person id, attendee role, *meeting columns), or only the meeting columns for the room's.
+    rows = _people_neighbours(session, proposal, [row.id for row in people], others, overlapping)
     room = None
     if proposal.room_id is not None:
         room = session.execute(select(*_ROOM_COLUMNS).where(Room.id == proposal.room_id)).first()
@@ -273,7 +228,60 @@ def load_neighbourhood(
                 *others, overlapping, Meeting.room_id == proposal.room_id
             )
         ).all()
+    meetings = [proposal, *_neighbour_meetings(rows)]
+    venues, travel = _places(session, did, proposal, meetings)
+    return _snapshot(delegation, people, venues, [room] if room else [], travel, meetings)
 
+
+def _people_neighbours(session: Session, proposal: MeetingInfo, person_ids, others, overlapping):
+    """The people's meetings that overlap the proposal, come next after it, or come before it."""
+    if not person_ids:
+        return []
+    mine = and_(*others, Attendance.person_id.in_(person_ids))
+
+    def attended():
+        return select(Attendance.person_id, Attendance.role, *_MEETING_COLUMNS).join(
+            Meeting, Attendance.meeting_id == Meeting.id
+        )
+
+    rows = list(session.execute(attended().where(mine, overlapping)).all())
+    first_after = (
+        select(Attendance.person_id, func.min(Meeting.start).label("at"))
+        .join(Meeting, Attendance.meeting_id == Meeting.id)
+        .where(mine, Meeting.start >= proposal.end)
+        .group_by(Attendance.person_id)
+        .subquery()
+    )
+    rows += session.execute(
+        attended()
+        .join(
+            first_after,
+            and_(
+                first_after.c.person_id == Attendance.person_id,
+                Meeting.start == first_after.c.at,
+            ),
+        )
+        .where(*others)
+    ).all()
+    # A meeting A has the proposal P as its next one only if no meeting of the same person
+    # starts in [A.end, P.start): so A ends after the last start before P.start.
+    last_before = (
+        select(Attendance.person_id, func.max(Meeting.start).label("at"))
+        .join(Meeting, Attendance.meeting_id == Meeting.id)
+        .where(mine, Meeting.start < proposal.start)
+        .group_by(Attendance.person_id)
+        .subquery()
+    )
+    rows += session.execute(
+        attended()
+        .join(last_before, last_before.c.person_id == Attendance.person_id)
+        .where(*others, Meeting.end > last_before.c.at, Meeting.end <= proposal.start)
+    ).all()
+    return rows
+
+
+def _neighbour_meetings(rows) -> list[MeetingInfo]:
+    """One MeetingInfo per meeting found, with the attendances of the proposal's people."""
     neighbours: dict[int, tuple] = {}
     attendees: dict[int, set[tuple[int, str]]] = {}
     for row in rows:
@@ -282,26 +290,29 @@ def load_neighbourhood(
         people_of = attendees.setdefault(meeting[0], set())
         if len(row) > len(_MEETING_COLUMNS):
             people_of.add((row[0], row[1]))
-    meetings = [proposal] + [
+    return [
         MeetingInfo(*columns, attendees=tuple(sorted(attendees[mid])))
         for mid, columns in neighbours.items()
     ]
 
+
+def _places(session: Session, did: int, proposal: MeetingInfo, meetings) -> tuple[list, list]:
+    """The venues of these meetings, and the travel times to or from the proposal's venue."""
     venue_ids = {m.venue_id for m in meetings if m.venue_id is not None}
-    venues = []
+    if not venue_ids:
+        return [], []
+    venues = session.execute(
+        select(*_VENUE_COLUMNS).where(Venue.delegation_id == did, Venue.id.in_(venue_ids))
+    ).all()
     travel = []
-    if venue_ids:
-        venues = session.execute(
-            select(*_VENUE_COLUMNS).where(Venue.delegation_id == did, Venue.id.in_(venue_ids))
+    if len(venue_ids) > 1 and proposal.venue_id is not None:
+        travel = session.execute(
+            select(*_TRAVEL_COLUMNS).where(
+                TravelTime.delegation_id == did,
+                or_(
+                    TravelTime.from_venue_id == proposal.venue_id,
+                    TravelTime.to_venue_id == proposal.venue_id,
+                ),
+            )
         ).all()
-        if len(venue_ids) > 1 and proposal.venue_id is not None:
-            travel = session.execute(
-                select(*_TRAVEL_COLUMNS).where(
-                    TravelTime.delegation_id == did,
-                    or_(
-                        TravelTime.from_venue_id == proposal.venue_id,
-                        TravelTime.to_venue_id == proposal.venue_id,
-                    ),
-                )
-            ).all()
-    return _snapshot(delegation, people, venues, [room] if room else [], travel, meetings)
+    return venues, travel

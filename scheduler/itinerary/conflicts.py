@@ -34,7 +34,7 @@ from scheduler.itinerary.conflict_data import (
     load_snapshot,
 )
 from scheduler.itinerary.memory import cycle_collection_paused
-from scheduler.itinerary.times import day_start, to_local, zone
+from scheduler.itinerary.times import day_start, meeting_zone_name, to_local, zone
 from scheduler.itinerary.travel import TravelLeg, TravelTable, travel_legs
 from scheduler.models import WEEKDAYS, Delegation
 
@@ -56,7 +56,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
 _DAY_US = 24 * 60 * _MINUTE_US
-TITLE_LIMIT = 30
+TITLE_LIMIT = 80  # room for a whole title as coordinators write them
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +195,11 @@ def _wall_us(local: datetime) -> int:
 
 
 def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
-    """A title cut at a word boundary to fit a one-line message."""
+    """A title cut at a space (never inside a hyphenated word) to keep a message readable."""
     if len(title) <= limit:
         return title
     head = title[: limit + 1]
-    cut = max(head.rfind(" "), head.rfind("-"))
+    cut = head.rfind(" ")
     if cut <= 0:
         cut = limit
     return title[:cut].rstrip(" -,;:") + "..."
@@ -334,8 +334,7 @@ class _Engine:
 
     def zone_of(self, meeting: MeetingInfo) -> str:
         """The meeting's zone: its venue's, else the delegation's."""
-        venue = self.snap.venues.get(meeting.venue_id)
-        return venue.timezone if venue is not None else self.snap.timezone
+        return meeting_zone_name(self.snap.venues.get(meeting.venue_id), self.snap.timezone)
 
     def local(self, instant: datetime, meeting: MeetingInfo) -> datetime:
         return to_local(instant, self.zone_of(meeting))

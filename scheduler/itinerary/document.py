@@ -213,6 +213,49 @@ def validate_document(document: Any) -> ValidItinerary:
     if not isinstance(document, dict):
         raise DocumentError(problems or [Problem("$", "must be a JSON object")])
 
+    home_zone = _check_delegation(document, problems)
+    organizations = _unique_keys(_items(document, "organizations"), "organizations", problems)
+    people = _unique_keys(_items(document, "people"), "people", problems)
+    venue_items = _items(document, "venues")
+    venues = _unique_keys(venue_items, "venues", problems)
+    _unique_keys(_items(document, "meetings"), "meetings", problems)
+    if _list(document.get("meeting_requests")):
+        # The contract allows them; until this version stores them, refusing is the only way
+        # not to lose them silently on the next export.
+        problems.append(
+            Problem(
+                "meeting_requests",
+                "meeting requests are not supported by this version of the scheduler yet: "
+                "remove them to import the rest of the document",
+            )
+        )
+    venue_zone, venue_rooms = _check_venues(venue_items, problems)
+    availability = _check_people(document, organizations, home_zone, problems)
+    _check_travel_times(document, venues, problems)
+    known = _Known(home_zone, organizations, people, venues, venue_zone, venue_rooms)
+    meeting_times = [
+        _check_meeting(meeting, f"meetings[{i}]", known, problems)
+        for i, meeting in _items(document, "meetings")
+    ]
+    if problems:
+        raise DocumentError(sorted(set(problems), key=_problem_order))
+    return ValidItinerary(document, meeting_times, availability)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the meetings may refer to: the keys and zones found earlier in the document."""
+
+    home_zone: str | None
+    organizations: dict[str, int]
+    people: dict[str, int]
+    venues: dict[str, int]
+    venue_zone: dict[str, str | None]
+    venue_rooms: dict[str, set[str]]
+
+
+def _check_delegation(document: dict, problems: list[Problem]) -> str | None:
+    """The delegation's zone (None where it is not a zone) and its dates in order."""
     delegation = document.get("delegation") if isinstance(document.get("delegation"), dict) else {}
     home_zone = delegation.get("timezone")
     if isinstance(home_zone, str) and not is_valid_zone(home_zone):
@@ -231,23 +274,11 @@ def validate_document(document: Any) -> ValidItinerary:
             problems.append(
                 Problem("delegation.end_date", f"{end_date} is before start_date {start_date}")
             )
+    return home_zone
 
-    organizations = _unique_keys(_items(document, "organizations"), "organizations", problems)
-    people = _unique_keys(_items(document, "people"), "people", problems)
-    venue_items = _items(document, "venues")
-    venues = _unique_keys(venue_items, "venues", problems)
-    _unique_keys(_items(document, "meetings"), "meetings", problems)
-    if _list(document.get("meeting_requests")):
-        # The contract allows them; until this version stores them, refusing is the only way
-        # not to lose them silently on the next export.
-        problems.append(
-            Problem(
-                "meeting_requests",
-                "meeting requests are not supported by this version of the scheduler yet: "
-                "remove them to import the rest of the document",
-            )
-        )
 
+def _check_venues(venue_items, problems: list[Problem]):
+    """Each venue's zone and room keys, and its capacities and opening hours checked."""
     venue_zone: dict[str, str | None] = {}
     venue_rooms: dict[str, set[str]] = {}
     for i, venue in venue_items:
@@ -269,22 +300,31 @@ def validate_document(document: Any) -> ValidItinerary:
                 problems.append(
                     Problem(f"venues[{i}].rooms[{j}].capacity", f"must be at most {MAX_INTEGER}")
                 )
-        hours = venue.get("opening_hours")
-        if isinstance(hours, dict):
-            for day, pairs in hours.items():
-                for j, pair in enumerate(pairs if isinstance(pairs, list) else []):
-                    try:
-                        opens, closes = _minutes(pair[0]), _minutes(pair[1])
-                    except (TypeError, ValueError, LookupError, AttributeError):
-                        continue
-                    if closes <= opens:
-                        problems.append(
-                            Problem(
-                                f"venues[{i}].opening_hours.{day}[{j}]",
-                                f"closes at {pair[1]}, not after it opens at {pair[0]}",
-                            )
-                        )
+        _check_opening_hours(venue.get("opening_hours"), f"venues[{i}]", problems)
+    return venue_zone, venue_rooms
 
+
+def _check_opening_hours(hours, base: str, problems: list[Problem]) -> None:
+    """Each [open, close] pair closes after it opens (the schema checks the "HH:MM" form)."""
+    if not isinstance(hours, dict):
+        return
+    for day, pairs in hours.items():
+        for j, pair in enumerate(pairs if isinstance(pairs, list) else []):
+            try:
+                opens, closes = _minutes(pair[0]), _minutes(pair[1])
+            except (TypeError, ValueError, LookupError, AttributeError):
+                continue
+            if closes <= opens:
+                problems.append(
+                    Problem(
+                        f"{base}.opening_hours.{day}[{j}]",
+                        f"closes at {pair[1]}, not after it opens at {pair[0]}",
+                    )
+                )
+
+
+def _check_people(document: dict, organizations, home_zone, problems: list[Problem]) -> list:
+    """Each person's (available_from, available_until) as instants, None where not given."""
     availability: list[tuple[datetime | None, datetime | None]] = []
     for i, person in _items(document, "people"):
         org = person.get("organization")
@@ -301,7 +341,11 @@ def validate_document(document: Any) -> ValidItinerary:
         if start and until and until <= start:
             problems.append(Problem(f"people[{i}].available_until", "must be after available_from"))
         availability.append((start, until))
+    return availability
 
+
+def _check_travel_times(document: dict, venues, problems: list[Problem]) -> None:
+    """Legs between known, different venues, each direction given once."""
     pairs_seen: dict[tuple[str, str], int] = {}
     for i, leg in _items(document, "travel_times"):
         for end in ("from", "to"):
@@ -324,57 +368,53 @@ def validate_document(document: Any) -> ValidItinerary:
         else:
             pairs_seen[pair] = i
 
-    meeting_times: list[tuple[datetime, datetime]] = []
-    for i, meeting in _items(document, "meetings"):
-        base = f"meetings[{i}]"
-        venue = meeting.get("venue")
-        zone_name = home_zone
-        if isinstance(venue, str):
-            if venue not in venues:
-                problems.append(Problem(f"{base}.venue", f"no venue with key '{venue}'"))
-                zone_name = None
-            else:
-                zone_name = venue_zone.get(venue)
-        room = meeting.get("room")
-        if isinstance(room, str):
-            if not isinstance(venue, str):
-                problems.append(Problem(f"{base}.room", "a room needs the meeting's venue"))
-            elif venue in venues and room not in venue_rooms.get(venue, set()):
-                problems.append(Problem(f"{base}.room", f"venue '{venue}' has no room '{room}'"))
-        for j, org in enumerate(_list(meeting.get("organizations"))):
-            if isinstance(org, str) and org not in organizations:
-                problems.append(
-                    Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
-                )
-        attending: dict[str, int] = {}
-        for j, attendee in enumerate(_list(meeting.get("attendees"))):
-            person = attendee.get("person") if isinstance(attendee, dict) else None
-            if not isinstance(person, str):
-                continue
-            if person not in people:
-                problems.append(
-                    Problem(f"{base}.attendees[{j}].person", f"no person with key '{person}'")
-                )
-            elif person in attending:
-                problems.append(
-                    Problem(
-                        f"{base}.attendees[{j}].person",
-                        f"'{person}' is listed twice (also attendees[{attending[person]}])",
-                    )
-                )
-            else:
-                attending[person] = j
-        start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
-        end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
-        if start and end and end <= start:
-            problems.append(
-                Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}")
-            )
-        meeting_times.append((start, end))
 
-    if problems:
-        raise DocumentError(sorted(set(problems), key=_problem_order))
-    return ValidItinerary(document, meeting_times, availability)
+def _check_meeting(meeting: dict, base: str, known: _Known, problems: list[Problem]):
+    """The meeting's (start, end) as instants; its references and times checked."""
+    venue = meeting.get("venue")
+    zone_name = known.home_zone
+    if isinstance(venue, str):
+        if venue not in known.venues:
+            problems.append(Problem(f"{base}.venue", f"no venue with key '{venue}'"))
+            zone_name = None
+        else:
+            zone_name = known.venue_zone.get(venue)
+    room = meeting.get("room")
+    if isinstance(room, str):
+        if not isinstance(venue, str):
+            problems.append(Problem(f"{base}.room", "a room needs the meeting's venue"))
+        elif venue in known.venues and room not in known.venue_rooms.get(venue, set()):
+            problems.append(Problem(f"{base}.room", f"venue '{venue}' has no room '{room}'"))
+    for j, org in enumerate(_list(meeting.get("organizations"))):
+        if isinstance(org, str) and org not in known.organizations:
+            problems.append(
+                Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
+            )
+    attending: dict[str, int] = {}
+    for j, attendee in enumerate(_list(meeting.get("attendees"))):
+        person = attendee.get("person") if isinstance(attendee, dict) else None
+        if not isinstance(person, str):
+            continue
+        if person not in known.people:
+            problems.append(
+                Problem(f"{base}.attendees[{j}].person", f"no person with key '{person}'")
+            )
+        elif person in attending:
+            problems.append(
+                Problem(
+                    f"{base}.attendees[{j}].person",
+                    f"'{person}' is listed twice (also attendees[{attending[person]}])",
+                )
+            )
+        else:
+            attending[person] = j
+    start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
+    end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
+    if start and end and end <= start:
+        problems.append(
+            Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}")
+        )
+    return start, end
 
 
 def _nul_characters(node, path: list) -> list[Problem]:
@@ -431,109 +471,22 @@ class _Loader:
         self.history = ImportHistory(session)
 
     def load(self) -> ImportResult:
-        spec = self.doc["delegation"]
         session = self.session
-        delegation = session.scalar(select(Delegation).where(Delegation.key == spec["key"]))
-        created = delegation is None
-        result = ImportResult(spec["key"], created)
-        fields = {
-            "name": spec["name"],
-            "native_name": spec.get("native_name"),
-            "host": spec.get("host"),
-            "timezone": spec["timezone"],
-            "start_date": date.fromisoformat(spec["start_date"]),
-            "end_date": date.fromisoformat(spec["end_date"]),
-            "description": spec.get("description"),
-        }
-        if created:
-            delegation = Delegation(key=spec["key"], **fields, **new_share_credentials())
-            session.add(delegation)
-            session.flush()
-            self.history.created("delegation", delegation.key, delegation.id, fields)
-        elif self._assign(delegation, fields):
-            result.changed["delegation"] += 1
+        created = self._load_delegation()
+        delegation, result = self.delegation, self.result
         revision_before = delegation.revision
-        self.delegation = delegation
-        self.result = result
-
-        org_ids = self._upsert(
-            Organization,
-            [
-                {
-                    "key": o["key"],
-                    "name": o["name"],
-                    "native_name": o.get("native_name"),
-                    "country": o.get("country"),
-                    "kind": o.get("kind"),
-                }
-                for o in self.doc.get("organizations", [])
-            ],
-        )
+        org_ids = self._upsert(Organization, self._organization_rows())
         self.history.know("organization_id", org_ids)
         person_ids = self._upsert(
-            Person,
-            [
-                {
-                    "key": p["key"],
-                    "name": p["name"],
-                    "native_name": p.get("native_name"),
-                    "title": p.get("title"),
-                    "organization_id": org_ids.get(p.get("organization")),
-                    "email": p.get("email"),
-                    "phone": p.get("phone"),
-                    "role": p.get("role", "delegation"),
-                    "languages": list(p.get("languages", [])),
-                    "language": p.get("language"),
-                    "calendar": p.get("calendar"),
-                    "available_from": self.valid.availability[i][0],
-                    "available_until": self.valid.availability[i][1],
-                    "notes": p.get("notes"),
-                }
-                for i, p in enumerate(self.doc.get("people", []))
-            ],
-            new_row_extra=new_share_credentials,
+            Person, self._person_rows(org_ids), new_row_extra=new_share_credentials
         )
-        venue_ids = self._upsert(
-            Venue,
-            [
-                {
-                    "key": v["key"],
-                    "name": v["name"],
-                    "native_name": v.get("native_name"),
-                    "address": v.get("address"),
-                    "timezone": v["timezone"],
-                    "latitude": v.get("latitude"),
-                    "longitude": v.get("longitude"),
-                    "opening_hours": v.get("opening_hours"),
-                }
-                for v in self.doc.get("venues", [])
-            ],
-        )
+        venue_ids = self._upsert(Venue, self._venue_rows())
         for column in ("venue_id", "from_venue_id", "to_venue_id"):
             self.history.know(column, venue_ids)
         room_ids = self._upsert_rooms(venue_ids)
         self.history.know("room_id", room_ids)
         self._upsert_travel_times(venue_ids)
-        meeting_ids = self._upsert(
-            Meeting,
-            [
-                {
-                    "key": m["key"],
-                    "title": m["title"],
-                    "native_title": m.get("native_title"),
-                    "kind": m.get("kind", "meeting"),
-                    "status": m.get("status", "confirmed"),
-                    "start": self.valid.meeting_times[i][0],
-                    "end": self.valid.meeting_times[i][1],
-                    "venue_id": venue_ids.get(m.get("venue")),
-                    "room_id": room_ids.get((m.get("venue"), m.get("room"))),
-                    "online_url": m.get("online_url"),
-                    "agenda": m.get("agenda"),
-                    "internal_notes": m.get("internal_notes"),
-                }
-                for i, m in enumerate(self.doc.get("meetings", []))
-            ],
-        )
+        meeting_ids = self._upsert_meetings(venue_ids, room_ids)
         self._replace_links(meeting_ids, person_ids, org_ids)
         if self.prune:
             self._cancel_unlisted()
@@ -546,6 +499,115 @@ class _Loader:
             session.flush()
         return result
 
+    # -- each table's rows as the document gives them
+
+    def _load_delegation(self) -> bool:
+        """The delegation found by key and updated, or created; whether it was created."""
+        spec = self.doc["delegation"]
+        delegation = self.session.scalar(select(Delegation).where(Delegation.key == spec["key"]))
+        created = delegation is None
+        self.result = ImportResult(spec["key"], created)
+        fields = {
+            "name": spec["name"],
+            "native_name": spec.get("native_name"),
+            "host": spec.get("host"),
+            "timezone": spec["timezone"],
+            "start_date": date.fromisoformat(spec["start_date"]),
+            "end_date": date.fromisoformat(spec["end_date"]),
+            "description": spec.get("description"),
+        }
+        if created:
+            delegation = Delegation(key=spec["key"], **fields, **new_share_credentials())
+            self.session.add(delegation)
+            self.session.flush()
+            self.history.created("delegation", delegation.key, delegation.id, fields)
+        elif self._assign(delegation, fields):
+            self.result.changed["delegation"] += 1
+        self.delegation = delegation
+        return created
+
+    def _organization_rows(self) -> list[dict]:
+        return [
+            {
+                "key": o["key"],
+                "name": o["name"],
+                "native_name": o.get("native_name"),
+                "country": o.get("country"),
+                "kind": o.get("kind"),
+            }
+            for o in self.doc.get("organizations", [])
+        ]
+
+    def _person_rows(self, org_ids: dict[str, int]) -> list[dict]:
+        return [
+            {
+                "key": p["key"],
+                "name": p["name"],
+                "native_name": p.get("native_name"),
+                "title": p.get("title"),
+                "organization_id": org_ids.get(p.get("organization")),
+                "email": p.get("email"),
+                "phone": p.get("phone"),
+                "role": p.get("role", "delegation"),
+                "languages": list(p.get("languages", [])),
+                "language": p.get("language"),
+                "calendar": p.get("calendar"),
+                "available_from": self.valid.availability[i][0],
+                "available_until": self.valid.availability[i][1],
+                "notes": p.get("notes"),
+            }
+            for i, p in enumerate(self.doc.get("people", []))
+        ]
+
+    def _venue_rows(self) -> list[dict]:
+        return [
+            {
+                "key": v["key"],
+                "name": v["name"],
+                "native_name": v.get("native_name"),
+                "address": v.get("address"),
+                "timezone": v["timezone"],
+                "latitude": v.get("latitude"),
+                "longitude": v.get("longitude"),
+                "opening_hours": v.get("opening_hours"),
+            }
+            for v in self.doc.get("venues", [])
+        ]
+
+    def _upsert_meetings(self, venue_ids: dict[str, int], room_ids: dict) -> dict[str, int]:
+        """Meetings like every other table, remembering the existing ones for links and prune."""
+        rows = [
+            {
+                "key": m["key"],
+                "title": m["title"],
+                "native_title": m.get("native_title"),
+                "kind": m.get("kind", "meeting"),
+                "status": m.get("status", "confirmed"),
+                "start": self.valid.meeting_times[i][0],
+                "end": self.valid.meeting_times[i][1],
+                "venue_id": venue_ids.get(m.get("venue")),
+                "room_id": room_ids.get((m.get("venue"), m.get("room"))),
+                "online_url": m.get("online_url"),
+                "agenda": m.get("agenda"),
+                "internal_notes": m.get("internal_notes"),
+            }
+            for i, m in enumerate(self.doc.get("meetings", []))
+        ]
+        now = utcnow()
+        self.existing_meetings = self._existing(Meeting)
+        return self._upsert(
+            Meeting,
+            rows,
+            existing=self.existing_meetings,
+            # Bulk inserts bypass the ORM's defaults and the flush hook.
+            new_row_extra=lambda: {
+                "version": 1,
+                "sequence": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+
     # -- helpers
 
     def _assign(self, obj, fields: dict) -> bool:
@@ -557,12 +619,10 @@ class _Loader:
                 changed = True
         return changed
 
-    def _existing(self, model, load_options=()) -> dict[str, Any]:
+    def _existing(self, model) -> dict[str, Any]:
         if self.result.created:
             return {}
-        query = (
-            select(model).where(model.delegation_id == self.delegation.id).options(*load_options)
-        )
+        query = select(model).where(model.delegation_id == self.delegation.id)
         return {obj.key: obj for obj in self.session.scalars(query)}
 
     def _bulk_insert(self, model, rows: list[dict]) -> None:
@@ -576,10 +636,10 @@ class _Loader:
         query = select(model.key, model.id).where(model.delegation_id == self.delegation.id)
         return dict(self.session.execute(query).all())
 
-    def _upsert(self, model, rows, *, new_row_extra=None, load_options=()) -> dict[str, int]:
-        existing = self._existing(model, load_options)
-        if model is Meeting:
-            self.existing_meetings = existing
+    def _upsert(self, model, rows, *, new_row_extra=None, existing=None) -> dict[str, int]:
+        """Rows matched by key are updated, the others inserted in bulk: key -> id of each."""
+        if existing is None:
+            existing = self._existing(model)
         ids: dict[str, int] = {}
         new_rows = []
         name = model.__tablename__
@@ -595,10 +655,6 @@ class _Loader:
         if new_rows:
             for row in new_rows:
                 self.history.created(name, row["key"], self.delegation.id, row)
-            if model is Meeting:
-                now = utcnow()
-                for row in new_rows:
-                    row.update(version=1, sequence=0, created_at=now, updated_at=now)
             self.session.flush()
             self._bulk_insert(model, new_rows)
             ids = self._ids_by_key(model)
@@ -915,7 +971,7 @@ def export_delegation(delegation: Delegation) -> dict:
                 delegation.travel_times, key=lambda t: (t.from_venue.key, t.to_venue.key)
             )
         ],
-        "meetings": [_meeting_document(m, m.venue.timezone if m.venue else home) for m in meetings],
+        "meetings": [_meeting_document(m, m.zone_name) for m in meetings],
     }
 
 

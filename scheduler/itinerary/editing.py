@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from scheduler.itinerary.document import KEY_PATTERN
 from scheduler.itinerary.times import (
     WallClockError,
     is_ambiguous,
@@ -31,7 +32,7 @@ from scheduler.itinerary.times import (
 )
 from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization
 
-KEY_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+KEY_RE = re.compile(KEY_PATTERN)  # the document's key pattern, for the forms
 KEY_MAX = 64
 
 
@@ -62,7 +63,7 @@ def _plain(values: Mapping[str, object]) -> dict:
 
 
 class StaleMeetingError(Exception):
-    """The meeting changed after the coordinator opened it; ``meeting`` is the current state."""
+    """The meeting changed after the coordinator opened it; ``meeting_id`` says which one."""
 
     def __init__(self, meeting_id: int):
         self.meeting_id = meeting_id
@@ -226,13 +227,25 @@ def check_version(meeting: Meeting, expected_version: int | None) -> None:
         raise StaleMeetingError(meeting.id)
 
 
+def _changed_by(session: Session, meeting: Meeting, user_id: int | None) -> None:
+    """Remember who made the change, if anything changed (so a no-op save stays one)."""
+    if session.is_modified(meeting) or any(session.is_modified(a) for a in meeting.attendances):
+        meeting.updated_by_id = user_id
+
+
 def create_meeting(
-    session: Session, delegation: Delegation, changes: MeetingChanges, key: str | None = None
+    session: Session,
+    delegation: Delegation,
+    changes: MeetingChanges,
+    key: str | None = None,
+    *,
+    user_id: int | None = None,
 ) -> Meeting:
     """A new meeting of the delegation; its key from the title when none is given."""
     meeting = Meeting(
         delegation_id=delegation.id,
         key=key or unused_meeting_key(session, delegation.id, slugify(changes.title)),
+        updated_by_id=user_id,
     )
     session.add(meeting)
     _assign(meeting, changes)
@@ -241,21 +254,33 @@ def create_meeting(
 
 
 def update_meeting(
-    session: Session, meeting: Meeting, changes: MeetingChanges, *, expected_version: int | None
+    session: Session,
+    meeting: Meeting,
+    changes: MeetingChanges,
+    *,
+    expected_version: int | None,
+    user_id: int | None = None,
 ) -> Meeting:
     """Apply the form's values to the meeting the coordinator opened at ``expected_version``."""
     check_version(meeting, expected_version)
     with _refused_if_stale(session, meeting):
         _assign(meeting, changes)
+        _changed_by(session, meeting, user_id)
     return meeting
 
 
 def set_meeting_status(
-    session: Session, meeting: Meeting, status: str, *, expected_version: int | None
+    session: Session,
+    meeting: Meeting,
+    status: str,
+    *,
+    expected_version: int | None,
+    user_id: int | None = None,
 ) -> Meeting:
     """Cancel (``cancelled``) or restore (``tentative``: someone confirms it again) a meeting."""
     check_version(meeting, expected_version)
     if meeting.status != status:
         with _refused_if_stale(session, meeting):
             meeting.status = status
+            meeting.updated_by_id = user_id
     return meeting

@@ -12,7 +12,8 @@ def cycle_collection_paused() -> Iterator[None]:
     Importing or checking 20,000 meetings makes hundreds of thousands of small objects; each
     allocation burst triggers a full collection that walks the whole, growing heap (a third
     of a 20,000-meeting check, far more of an import). Reference counting still frees
-    everything; the collector is switched back on afterwards, only if it was on.
+    everything; the collector is switched back on afterwards, only if it was on. The switch
+    is process-wide: a thread working at the same time runs part of its work with it off.
     """
     was_enabled = gc.isenabled()
     gc.disable()

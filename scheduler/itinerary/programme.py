@@ -70,6 +70,11 @@ class ProgrammeDay:
     items: list[ProgrammeItem]
     within_visit: bool
 
+    @property
+    def meeting_count(self) -> int:
+        """Meetings that will take place: cancelled ones are shown, not counted."""
+        return sum(1 for item in self.items if not item.meeting.is_cancelled)
+
 
 @dataclass
 class Programme:
@@ -79,7 +84,12 @@ class Programme:
 
     @property
     def meeting_count(self) -> int:
-        return sum(len(d.items) for d in self.days)
+        """Meetings that will take place: cancelled ones are shown, not counted."""
+        return sum(d.meeting_count for d in self.days)
+
+    @property
+    def cancelled_count(self) -> int:
+        return sum(len(d.items) for d in self.days) - self.meeting_count
 
 
 def build_programme(

@@ -84,6 +84,11 @@ def parse_document_datetime(text: str, zone_name: str) -> datetime:
     return wall_to_utc(naive, zone(zone_name))
 
 
+def meeting_zone_name(venue, delegation_zone: str) -> str:
+    """The zone a meeting's times are in: its venue's, else the delegation's (the spec's rule)."""
+    return venue.timezone if venue is not None else delegation_zone
+
+
 def to_local(instant: datetime, zone_name: str) -> datetime:
     """An aware UTC instant as an aware datetime in the named zone."""
     return instant.astimezone(zone(zone_name))

@@ -15,7 +15,9 @@ from scheduler.itinerary.times import utcnow
 
 # Columns whose change is not a change of the programme: the bookkeeping itself, and share
 # links (rotating a link must not announce a new "version" of the agenda).
-NOT_PROGRAMME = frozenset({"revision", "updated_at", "share_selector", "share_secret"})
+NOT_PROGRAMME = frozenset(
+    {"revision", "updated_at", "updated_by_id", "share_selector", "share_secret"}
+)
 
 
 def _changed(obj, fields) -> bool:

@@ -14,11 +14,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import db
-from scheduler.itinerary.times import utcnow
+from scheduler.itinerary.times import meeting_zone_name, utcnow
 from scheduler.models.types import UTCDateTime
 
 if TYPE_CHECKING:
     from scheduler.models.delegation import Delegation, Organization, Person
+    from scheduler.models.user import User
     from scheduler.models.venue import Room, Venue
 
 MEETING_KINDS = ("meeting", "visit", "briefing", "ceremony", "meal", "transfer", "press", "other")
@@ -61,11 +62,14 @@ class Meeting(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who saved the last change from the web pages (None: the command line or an import).
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     __mapper_args__ = {"version_id_col": version}
 
     delegation: Mapped[Delegation] = relationship(back_populates="meetings")
     venue: Mapped[Venue | None] = relationship(foreign_keys=[venue_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     room: Mapped[Room | None] = relationship(
         primaryjoin="Meeting.room_id == Room.id", foreign_keys=[room_id], viewonly=True
     )
@@ -81,7 +85,7 @@ class Meeting(db.Model):
     @property
     def zone_name(self) -> str:
         """The meeting's zone: its venue's, else the delegation's."""
-        return self.venue.timezone if self.venue is not None else self.delegation.timezone
+        return meeting_zone_name(self.venue, self.delegation.timezone)
 
     @property
     def is_cancelled(self) -> bool:

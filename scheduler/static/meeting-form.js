@@ -9,7 +9,7 @@
     var option = venue.options[venue.selectedIndex];
     var zone = option ? option.getAttribute("data-zone") : "";
     document.querySelectorAll("[data-zone-label]").forEach(function (el) { el.textContent = zone; });
-    document.querySelectorAll("#start-hint, #end-hint").forEach(function (el) { el.textContent = "In " + zone + "."; });
+    document.querySelectorAll("#start-hint, #end-hint").forEach(function (el) { el.textContent = "24-hour clock, in " + zone + "."; });
     if (room) {
       Array.prototype.forEach.call(room.options, function (opt) {
         var owner = opt.getAttribute("data-venue");

@@ -5,12 +5,14 @@ Meetings, people, venues and the delegations area all import from here, never fr
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
+from scheduler.agenda.assemble import native_language
 from scheduler.extensions import db
 from scheduler.itinerary import access
 from scheduler.itinerary.conflicts import KINDS
@@ -56,10 +58,30 @@ def behind_share_link() -> bool:
     return request.path.startswith("/share/") and not request.path.startswith("/share/manage/")
 
 
+def duration_text(minutes: int) -> str:
+    """'45 min', '2 h', '3 h 30 min'."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def gap_text(note, arrives: datetime) -> str:
+    """The time between two meetings in words: the same day in hours and minutes, else the day."""
+    left = arrives - timedelta(minutes=note.gap_minutes)  # on the arriving meeting's clock
+    if left.date() == arrives.date():
+        return f"{duration_text(note.gap_minutes)} between meetings"
+    if left.date() == arrives.date() - timedelta(days=1):
+        return f"next day: the previous meeting ended the day before at {left:%H:%M}"
+    return f"the previous meeting ended on {left:%a %d %b} at {left:%H:%M}"
+
+
 def register_template_helpers(app) -> None:
     app.add_template_global(current_access)
+    app.add_template_global(gap_text)
     app.add_template_global(zone_names)
     app.add_template_global(behind_share_link)
+    app.add_template_global(native_language)
     app.add_template_filter(conflict_kind_label, "conflict_kind")
 
 

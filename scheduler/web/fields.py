@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from wtforms import (
+    DateTimeField,
     HiddenField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 try:
     from wtforms.fields.choices import SelectChoice
@@ -129,6 +131,37 @@ def _shown(value) -> str | None:
         text = str(value)
         return text if len(text) <= 80 else None
     return None
+
+
+class LocalTimeField(DateTimeField):
+    """A wall-clock date and time typed as "2024-09-25 14:00": always the 24-hour clock.
+
+    A datetime-local input would follow the browser's locale (9:00 PM in an American browser)
+    while the programme, agenda and messages write 24-hour times. "2024-09-25T14:00" is taken too.
+    """
+
+    FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+    widget = TextInput()
+
+    def __init__(self, label: str, validators=None, **kwargs):
+        render_kw = {
+            "placeholder": "2024-09-25 14:00",
+            "pattern": r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}",
+            "autocomplete": "off",
+            "spellcheck": "false",
+            **kwargs.pop("render_kw", {}),
+        }
+        super().__init__(
+            label, validators, format=list(self.FORMATS), render_kw=render_kw, **kwargs
+        )
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata([" ".join(v.split()) for v in valuelist])
+        except ValueError:
+            raise ValueError(
+                "Write the date and time as 2024-09-25 14:00 (24-hour clock)."
+            ) from None
 
 
 def offset_field(label: str) -> SelectField:

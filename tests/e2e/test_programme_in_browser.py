@@ -182,7 +182,7 @@ def test_a_travel_conflict_appears_on_the_programme_and_goes_when_the_meeting_mo
     page.get_by_role("heading", name="Programme").wait_for()
     assert page.get_by_text("Not enough travel time").count() == 0
     assert page.locator("li.travel.too-short").count() == 0
-    assert "210 min between meetings" in page.locator("li.travel").inner_text()
+    assert "3 h 30 min between meetings" in page.locator("li.travel").inner_text()
     page.screenshot(path=str(ARTIFACTS / "programme-after-move.png"), full_page=True)
 
     # And on a phone.

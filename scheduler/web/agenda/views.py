@@ -60,7 +60,7 @@ def coordinator(key: str) -> Response:
         "pdf_a4": url_for("agenda.coordinator_pdf", key=key),
         "pdf_letter": url_for("agenda.coordinator_pdf", key=key, paper="letter"),
         "spreadsheet": url_for("agenda.spreadsheet", key=key),
-        "back": url_for("delegations.index"),
+        "back": url_for("delegations.programme", key=key),
     }
     html = render_agenda_html(
         programme,

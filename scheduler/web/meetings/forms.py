@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -18,6 +17,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from scheduler.models import ATTENDEE_ROLES, MEETING_KINDS, MEETING_STATUSES
 from scheduler.web.fields import (
+    LocalTimeField,
     choices,
     key_field,
     long_text_field,
@@ -40,13 +40,9 @@ class MeetingForm(FlaskForm):
     native_title = text_field("Title in the delegation's language")
     kind = SelectField("Kind", choices=choices((k, k.capitalize()) for k in MEETING_KINDS))
     status = SelectField("Status", choices=choices((s, s.capitalize()) for s in MEETING_STATUSES))
-    start = DateTimeLocalField(
-        "Starts", validators=[InputRequired("When does it start?")], format="%Y-%m-%dT%H:%M"
-    )
+    start = LocalTimeField("Starts", validators=[InputRequired("When does it start?")])
     start_offset = offset_field("Which start time")
-    end = DateTimeLocalField(
-        "Ends", validators=[InputRequired("When does it end?")], format="%Y-%m-%dT%H:%M"
-    )
+    end = LocalTimeField("Ends", validators=[InputRequired("When does it end?")])
     end_offset = offset_field("Which end time")
     venue_id = SelectField("Venue", coerce=int, choices=[])
     room_id = SelectField("Room", coerce=int, choices=[])
@@ -66,6 +62,8 @@ class MeetingForm(FlaskForm):
         description="Seen by coordinators only: never shared or exported to calendars.",
     )
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    # What the form showed when opened (edit_stamp), to say what changed if it turns out stale.
+    opened = HiddenField()
     confirm_conflicts = BooleanField("Save despite these errors")
     override_reason = TextAreaField(
         "Reason for saving anyway",

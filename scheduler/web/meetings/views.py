@@ -18,8 +18,10 @@ from scheduler.itinerary.document import load_meeting
 from scheduler.itinerary.editing import (
     MeetingChanges,
     StaleMeetingError,
+    changed_since,
     check_version,
     create_meeting,
+    edit_stamp,
     set_meeting_status,
     slugify,
     unused_meeting_key,
@@ -33,7 +35,7 @@ from scheduler.itinerary.review import (
     record_override,
     review_conflicts,
 )
-from scheduler.itinerary.times import to_local
+from scheduler.itinerary.times import meeting_zone_name, to_local
 from scheduler.models import (
     Delegation,
     Meeting,
@@ -71,6 +73,23 @@ def _meeting_or_404(delegation: Delegation, meeting_key: str) -> Meeting:
     if meeting is None:
         abort(404)
     return meeting
+
+
+STALE_LABELS = {
+    "title": "Title",
+    "native_title": "Title in the delegation's language",
+    "kind": "Kind",
+    "status": "Status",
+    "start": "Starts",
+    "end": "Ends",
+    "venue": "Venue",
+    "room": "Room",
+    "online_url": "Online meeting link",
+    "organizations": "Organisations",
+    "attendees": "Attendees",
+    "agenda": "Agenda",
+    "internal_notes": "Internal notes",
+}
 
 
 class MeetingPage:
@@ -111,6 +130,7 @@ class MeetingPage:
         self.conflicts = []
         self.needs_confirmation = False
         self.stale: Meeting | None = None
+        self.stale_changes: list[tuple[str, str]] = []  # (field, its value now)
 
     def _set_choices(self) -> None:
         form, home = self.form, self.delegation.timezone
@@ -151,10 +171,34 @@ class MeetingPage:
         fill_local_time(form.end, form.end_offset, meeting.end, zone_name)
         if meeting is self.meeting:
             form.version.data = meeting.version
+            form.opened.data = edit_stamp(self.shown_values(meeting))
+
+    def shown_values(self, meeting: Meeting) -> dict:
+        """What a coordinator sees of the meeting, as text: to say what someone else changed."""
+        zone_name = self.zone_name(meeting.venue_id)
+        return {
+            "title": meeting.title,
+            "native_title": meeting.native_title or "",
+            "kind": meeting.kind,
+            "status": meeting.status,
+            "start": f"{to_local(meeting.start, zone_name):%a %d %b %Y %H:%M}",
+            "end": f"{to_local(meeting.end, zone_name):%a %d %b %Y %H:%M}",
+            "venue": meeting.venue.name if meeting.venue else "",
+            "room": meeting.room.name if meeting.room else "",
+            "online_url": meeting.online_url or "",
+            "organizations": ", ".join(
+                link.organization.name for link in meeting.organization_links
+            ),
+            "attendees": ", ".join(
+                a.person.name + ("" if a.role == "required" else f" ({a.role})")
+                for a in meeting.attendances
+            ),
+            "agenda": meeting.agenda or "",
+            "internal_notes": meeting.internal_notes or "",
+        }
 
     def zone_name(self, venue_id: int | None) -> str:
-        venue = self.venue_by_id.get(venue_id or 0)
-        return venue.timezone if venue is not None else self.delegation.timezone
+        return meeting_zone_name(self.venue_by_id.get(venue_id or 0), self.delegation.timezone)
 
     @property
     def key(self) -> str:
@@ -222,6 +266,11 @@ class MeetingPage:
         """Load the meeting as it is now; the form keeps what the coordinator typed."""
         db.session.rollback()
         self.stale = _meeting_or_404(self.delegation, self.meeting.key)
+        now = self.shown_values(self.stale)
+        self.stale_changes = [
+            (STALE_LABELS[name], now[name]) for name in changed_since(self.form.opened.data, now)
+        ]
+        self.form.opened.data = edit_stamp(now)
         self.meeting = self.stale
         self.form.version.data = self.stale.version
         self.form.version.raw_data = [
@@ -253,6 +302,9 @@ class MeetingPage:
             zone_name = self.zone_name(self.stale.venue_id)
             stale = {
                 "meeting": self.stale,
+                "changes": self.stale_changes,
+                "by": self.stale.updated_by.email if self.stale.updated_by else None,
+                "at": to_local(self.stale.updated_at, self.delegation.timezone),
                 "start": to_local(self.stale.start, zone_name),
                 "end": to_local(self.stale.end, zone_name),
             }
@@ -326,10 +378,16 @@ def _save(page: MeetingPage, changes: MeetingChanges):
             return page.render(422)
     try:
         if page.meeting is None:
-            meeting = create_meeting(db.session, page.delegation, changes, key=key)
+            meeting = create_meeting(
+                db.session, page.delegation, changes, key=key, user_id=user_id()
+            )
         else:
             meeting = update_meeting(
-                db.session, page.meeting, changes, expected_version=form.version.data
+                db.session,
+                page.meeting,
+                changes,
+                expected_version=form.version.data,
+                user_id=user_id(),
             )
         if errors:
             record_override(
@@ -417,7 +475,9 @@ def _set_status(key: str, meeting_key: str, status: str, done: str):
     if expected is _BAD_VERSION:
         return _refuse_bad_version(back)
     try:
-        set_meeting_status(db.session, meeting, status, expected_version=expected)
+        set_meeting_status(
+            db.session, meeting, status, expected_version=expected, user_id=user_id()
+        )
         db.session.commit()
     except (StaleMeetingError, StaleDataError):
         db.session.rollback()

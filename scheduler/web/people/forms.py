@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, EmailField, SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 
 from scheduler.models import PERSON_ROLES
 from scheduler.web.fields import (
     EditStamped,
+    LocalTimeField,
     choices,
     key_field,
     long_text_field,
@@ -74,13 +75,9 @@ class PersonForm(EditStamped, FlaskForm):
         "Languages",
         description="Language codes separated by commas, such as ko, en, ja.",
     )
-    available_from = DateTimeLocalField(
-        "Available from", validators=[Optional()], format="%Y-%m-%dT%H:%M"
-    )
+    available_from = LocalTimeField("Available from", validators=[Optional()])
     available_from_offset = offset_field("Which 'available from'")
-    available_until = DateTimeLocalField(
-        "Available until", validators=[Optional()], format="%Y-%m-%dT%H:%M"
-    )
+    available_until = LocalTimeField("Available until", validators=[Optional()])
     available_until_offset = offset_field("Which 'available until'")
     email = EmailField(
         "Email",
