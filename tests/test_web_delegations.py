@@ -175,7 +175,7 @@ def test_the_list_shows_upcoming_visits_first_with_counts_and_open_conflicts(
     assert page.index("Soon visit") < page.index("Later visit") < page.index("Past visit")
     soon_row = page[page.index("Soon visit") : page.index("Later visit")]
     assert "1 error" in soon_row
-    assert '<td class="num">2' in soon_row
+    assert '<td class="num" data-label="Meetings">2' in soon_row
     assert "none" in page[page.index("Later visit") : page.index("Past visit")]
     assert (today + timedelta(days=3)).strftime("%d %b %Y") in soon_row
 
