@@ -413,3 +413,37 @@ def test_the_coordinators_agenda_goes_back_to_its_delegation(client, login, load
     page = text(client.get(f"{BASE}/agenda"))
     assert f'<a href="{BASE}">Back to the delegation</a>' in page
     assert '<link rel="icon" href="data:,">' in page
+
+
+def test_stored_counts_follow_an_acknowledgement(app, load_document):
+    from scheduler.itinerary.review import acknowledge_warning, meeting_versions
+    from scheduler.itinerary.summary import open_conflict_counts, reviewed_conflicts
+
+    document = minimal_document()
+    document["people"] = [
+        {"key": "lim", "name": "LIM", "languages": ["ko"]},
+        {"key": "sato", "name": "Sato", "languages": ["ja"]},
+    ]
+    document["meetings"] = [
+        {"key": "talk", "title": "Talk", "start": "2024-09-25T10:00", "end": "2024-09-25T11:00",
+         "attendees": [{"person": "lim"}, {"person": "sato"}]},
+    ]  # fmt: skip
+    load_document(document)
+    with app.app_context():
+        delegation = db.session.scalar(select(Delegation))
+        assert open_conflict_counts(db.session, [delegation], estimate_travel=True) == {
+            delegation.id: (0, 1)
+        }
+        [gap] = reviewed_conflicts(db.session, delegation, estimate_travel=True)
+        acknowledge_warning(
+            db.session,
+            delegation,
+            gap.conflict,
+            user_id=None,
+            reason="They bring their own interpreter.",
+            versions=meeting_versions(delegation.meetings),
+        )
+        db.session.commit()
+        assert open_conflict_counts(db.session, [delegation], estimate_travel=True) == {
+            delegation.id: (0, 0)
+        }
