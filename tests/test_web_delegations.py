@@ -181,7 +181,7 @@ def test_the_list_shows_upcoming_visits_first_with_counts_and_open_conflicts(
     assert page.index("Soon visit") < page.index("Later visit") < page.index("Past visit")
     soon_row = page[page.index("Soon visit") : page.index("Later visit")]
     assert "1 error" in soon_row
-    assert '<td class="num">2' in soon_row
+    assert '<td class="num" data-label="Meetings">2' in soon_row
     assert "none" in page[page.index("Later visit") : page.index("Past visit")]
     assert (today + timedelta(days=3)).strftime("%d %b %Y") in soon_row
 
@@ -421,3 +421,37 @@ def test_the_coordinators_agenda_goes_back_to_its_delegation(client, login, load
     page = text(client.get(f"{BASE}/agenda"))
     assert f'<a href="{BASE}">Back to the delegation</a>' in page
     assert '<link rel="icon" href="data:,">' in page
+
+
+def test_stored_counts_follow_an_acknowledgement(app, load_document):
+    from scheduler.itinerary.review import acknowledge_warning, meeting_versions
+    from scheduler.itinerary.summary import open_conflict_counts, reviewed_conflicts
+
+    document = minimal_document()
+    document["people"] = [
+        {"key": "lim", "name": "LIM", "languages": ["ko"]},
+        {"key": "sato", "name": "Sato", "languages": ["ja"]},
+    ]
+    document["meetings"] = [
+        {"key": "talk", "title": "Talk", "start": "2024-09-25T10:00", "end": "2024-09-25T11:00",
+         "attendees": [{"person": "lim"}, {"person": "sato"}]},
+    ]  # fmt: skip
+    load_document(document)
+    with app.app_context():
+        delegation = db.session.scalar(select(Delegation))
+        assert open_conflict_counts(db.session, [delegation], estimate_travel=True) == {
+            delegation.id: (0, 1)
+        }
+        [gap] = reviewed_conflicts(db.session, delegation, estimate_travel=True)
+        acknowledge_warning(
+            db.session,
+            delegation,
+            gap.conflict,
+            user_id=None,
+            reason="They bring their own interpreter.",
+            versions=meeting_versions(delegation.meetings),
+        )
+        db.session.commit()
+        assert open_conflict_counts(db.session, [delegation], estimate_travel=True) == {
+            delegation.id: (0, 0)
+        }

@@ -382,6 +382,7 @@ class _Engine:
         room_of = self.room_of
         attendee_people, first_attendee = self.attendee_people, self.first_attendee
         own: list[list[int]] = [[] for _ in people]  # each person's meetings, by rank
+        self.venue_ids = [m.venue_id for m in self.meetings]
         unsettled: list[list[int] | None] = [None] * len(people)  # by person number
         running_in: list[list[int] | None] = [None] * len(self.rooms)  # by room number
         for rank in range(len(self.meetings)):
@@ -467,10 +468,15 @@ class _Engine:
 
     def travel_rule(self, person, ranks: list[int]) -> None:
         """Each of the person's meetings and their next one: is there time to travel?"""
-        starts, ends, meetings = self.starts, self.ends, self.meetings
-        for i, j, leg in travel_legs([meetings[r] for r in ranks], self.travel):
+        if len(ranks) < 2:
+            return
+        starts, ends, venue_ids = self.starts, self.ends, self.venue_ids
+        own_starts = [starts[r] for r in ranks]
+        own_ends = [ends[r] for r in ranks]
+        own_venues = [venue_ids[r] for r in ranks]
+        for i, j, leg in travel_legs(own_starts, own_ends, own_venues, self.travel):
             before, after = ranks[i], ranks[j]
-            gap = starts[after] - ends[before]
+            gap = own_starts[j] - own_ends[i]
             if gap < leg.minutes * _MINUTE_US:
                 self.travel_time(person, before, after, leg, gap)
 

@@ -104,26 +104,32 @@ class TravelNote:
         return self.gap_minutes < self.leg.minutes
 
 
-def next_meetings(meetings: Sequence) -> Iterator[tuple[int, int]]:
+def next_meetings(starts: Sequence, ends: Sequence) -> Iterator[tuple[int, int]]:
     """The spec's travel pairing, for one person's meetings in rank order (start, end, key).
 
-    Yields ``(i, j)``: meeting ``j`` is the next of theirs to start at or after meeting ``i``
-    ends. Every meeting counts, online ones too (they just need no leg).
+    ``starts`` and ``ends`` are those meetings' (comparable) start and end times. Yields
+    ``(i, j)``: meeting ``j`` is the next of theirs to start at or after meeting ``i`` ends.
+    Every meeting counts, online ones too (they just need no leg).
     """
-    starts = [m.start for m in meetings]
-    for i, meeting in enumerate(meetings):
-        j = bisect.bisect_left(starts, meeting.end, lo=i + 1)
-        if j < len(meetings):
+    count = len(starts)
+    for i, end in enumerate(ends):
+        j = bisect.bisect_left(starts, end, i + 1)
+        if j < count:
             yield i, j
 
 
-def travel_legs(meetings: Sequence, table: TravelTable) -> Iterator[tuple[int, int, TravelLeg]]:
+def travel_legs(
+    starts: Sequence, ends: Sequence, venue_ids: Sequence, table: TravelTable
+) -> Iterator[tuple[int, int, TravelLeg]]:
     """One person's consecutive meetings (``next_meetings``) that need a leg, with the leg.
 
     The conflict rules, the coordinator's programme and the agenda all pair meetings here.
     """
-    for i, j in next_meetings(meetings):
-        leg = table.leg(meetings[i].venue_id, meetings[j].venue_id)
+    for i, j in next_meetings(starts, ends):
+        came_from, going_to = venue_ids[i], venue_ids[j]
+        if came_from is None or going_to is None or came_from == going_to:
+            continue
+        leg = table.leg(came_from, going_to)
         if leg is not None:
             yield i, j, leg
 
@@ -150,7 +156,8 @@ def arrivals(meetings: Iterable, table: TravelTable, person_id: int | None = Non
                 people[attendance.person_id] = attendance.person
     pairs: dict[tuple[int, int], tuple] = {}
     for pid, theirs in own.items():
-        for i, j, leg in travel_legs(theirs, table):
+        starts, ends = [m.start for m in theirs], [m.end for m in theirs]
+        for i, j, leg in travel_legs(starts, ends, [m.venue_id for m in theirs], table):
             before, after = theirs[i], theirs[j]
             entry = pairs.setdefault((before.id, after.id), (before, after, leg, []))
             entry[3].append(people[pid])

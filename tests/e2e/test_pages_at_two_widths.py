@@ -50,6 +50,7 @@ def test_programme_people_share_and_share_links_fit_a_laptop_and_a_phone(
     ARTIFACTS.mkdir(exist_ok=True)
     server, token = live_server, visit
     pages = {
+        "delegations": "/delegations",
         "programme": f"/delegations/{KEY}",
         "people": f"/delegations/{KEY}/people",
         "share": f"/share/{token}",
