@@ -7,6 +7,7 @@ makes the change, so a change and its history are committed or rolled back toget
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
@@ -300,8 +301,6 @@ def flush_history_rows(session: Session) -> list[dict]:
         return []
     m = _models()
     rows: list[dict] = []
-    user_id = None
-    actor_known = False
     meetings_with_links = {
         obj.meeting
         for obj in (*session.new, *session.dirty, *session.deleted)
@@ -323,25 +322,22 @@ def flush_history_rows(session: Session) -> list[dict]:
             changes.update(_meeting_link_changes(session, obj))
         if not changes and not new and not deleted:
             if entity in ("delegation", "person") and _share_link_rotated(obj):
-                rows.append(_row(delegation_id, "rotate-share-link", entity, key, {}, session))
+                rows.append(_row(delegation_id, "rotate-share-link", entity, key, {}))
             continue
         action = _action(entity, changes, new=new, deleted=deleted)
-        rows.append(_row(delegation_id, action, entity, key, changes, session))
+        rows.append(_row(delegation_id, action, entity, key, changes))
     for meeting in meetings_with_links - seen:
         changes = _meeting_link_changes(session, meeting)
         if changes:
-            rows.append(
-                _row(meeting.delegation_id, "update", "meeting", meeting.key, changes, session)
-            )
+            rows.append(_row(meeting.delegation_id, "update", "meeting", meeting.key, changes))
     if rows:
-        if not actor_known:
-            user_id = actor_of(session)
+        user_id = actor_of(session)  # only when something changed: it may load the account
         for row in rows:
             row.setdefault("user_id", user_id)
     return rows
 
 
-def _row(delegation_id, action, entity, key, changes, session) -> dict:
+def _row(delegation_id, action, entity, key, changes) -> dict:
     return {
         "delegation_id": delegation_id,
         "action": action,
@@ -379,16 +375,14 @@ def _decision_rows(session: Session, obj, new: bool) -> list[dict]:
             "reason": [None, obj.reason],
             "errors": [None, [c.get("kind") for c in obj.conflicts or []]],
         }
-        row = _row(
-            meeting.delegation_id, "save-despite-errors", "meeting", meeting.key, changes, session
-        )
+        row = _row(meeting.delegation_id, "save-despite-errors", "meeting", meeting.key, changes)
         if obj.user_id is not None:
             row["user_id"] = obj.user_id
         return [row]
     if isinstance(obj, m.ConflictAcknowledgement):
         key = f"{obj.kind}:{'+'.join(obj.meeting_keys)}"
         changes = {"reason": [None, obj.reason]}
-        row = _row(obj.delegation_id, "acknowledge", "conflict", key, changes, session)
+        row = _row(obj.delegation_id, "acknowledge", "conflict", key, changes)
         if obj.user_id is not None:
             row["user_id"] = obj.user_id
         return [row]
@@ -419,17 +413,13 @@ class ImportHistory:
             return _REFERENCES[name][0], known[value]
         return _readable(self.session, name, value)
 
+    @contextmanager
     def paused(self):
-        session = self.session
-
-        class _Paused:
-            def __enter__(self_inner):
-                session.info["history_paused"] = True
-
-            def __exit__(self_inner, *exc):
-                session.info.pop("history_paused", None)
-
-        return _Paused()
+        self.session.info["history_paused"] = True
+        try:
+            yield
+        finally:
+            self.session.info.pop("history_paused", None)
 
     def _entry(self, entity: str, key: str, delegation_id: int, action: str) -> dict:
         entry = self.entries.get((entity, key))
