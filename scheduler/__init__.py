@@ -8,7 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from scheduler import config as config_module
-from scheduler.extensions import csrf, db, limiter, login_manager, migrate
+from scheduler import i18n, jobs
+from scheduler.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -33,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    i18n.init_app(app, babel)
+    jobs.init_app(app)
 
     from scheduler import models  # noqa: F401  (registers the tables)
     from scheduler.agenda.fonts import log_font_check

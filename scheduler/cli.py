@@ -290,3 +290,6 @@ def register_commands(app: Flask) -> None:
         quickstart_command,
     ):
         app.cli.add_command(command)
+    from scheduler.jobs import worker_command_factory
+
+    app.cli.add_command(worker_command_factory())

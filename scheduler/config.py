@@ -38,7 +38,13 @@ def from_environment() -> dict:
     settings = {}
     if os.environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
-    for name in ("SECRET_KEY", "PUBLIC_BASE_URL", "CALENDAR_UID_DOMAIN", "REDIS_URL"):
+    for name in (
+        "SECRET_KEY",
+        "PUBLIC_BASE_URL",
+        "CALENDAR_UID_DOMAIN",
+        "REDIS_URL",
+        "JOBS_QUEUE",
+    ):
         if os.environ.get(name):
             settings[name] = os.environ[name]
     return settings

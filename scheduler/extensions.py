@@ -1,5 +1,6 @@
 """Extensions created unbound here and bound to the app in create_app."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,3 +29,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Storage from RATELIMIT_STORAGE_URI: Redis when REDIS_URL is set, else this process's memory.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+babel = Babel()
