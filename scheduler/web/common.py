@@ -17,6 +17,7 @@ from scheduler.extensions import db
 from scheduler.itinerary import access
 from scheduler.itinerary.conflicts import KINDS
 from scheduler.itinerary.document import load_delegation
+from scheduler.itinerary.review import overrides_by_conflict, with_overrides
 from scheduler.itinerary.summary import reviewed_conflicts as _reviewed_conflicts
 from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation
@@ -179,6 +180,7 @@ def estimate_travel() -> bool:
 def reviewed_conflicts(delegation: Delegation):
     """Every conflict of the delegation with the acknowledgements that still hold."""
     reviewed = _reviewed_conflicts(db.session, delegation, estimate_travel=estimate_travel())
+    reviewed = with_overrides(reviewed, overrides_by_conflict(db.session, delegation.id))
     return visible_conflicts(delegation, reviewed, lambda r: r.conflict)
 
 
