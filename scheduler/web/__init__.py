@@ -13,6 +13,7 @@ ERROR_EXPLANATIONS = {
 
 
 def register_blueprints(app: Flask) -> None:
+    from scheduler.web.accounts import bp as accounts_bp
     from scheduler.web.agenda import bp as agenda_bp
     from scheduler.web.auth import bp as auth_bp
     from scheduler.web.common import register_template_helpers
@@ -20,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
     from scheduler.web.share import bp as share_bp
+    from scheduler.web.team import bp as team_bp
     from scheduler.web.venues import bp as venues_bp
 
     register_template_helpers(app)
@@ -32,6 +34,8 @@ def register_blueprints(app: Flask) -> None:
         venues_bp,
         agenda_bp,
         share_bp,
+        accounts_bp,
+        team_bp,
     ):
         app.register_blueprint(blueprint)
 
