@@ -23,10 +23,13 @@ from scheduler.web.common import needs_account, needs_admin
 
 
 def _own_account_page(password_form=None, language_form=None, status: int = 200):
-    language_form = language_form or LanguageForm(language=current_user.language or "")
+    if language_form is None:
+        language_form = LanguageForm(formdata=None, language=current_user.language or "")
+    if password_form is None:
+        password_form = PasswordChangeForm(formdata=None)
     page = render_template(
         "accounts/own.html",
-        password_form=password_form or PasswordChangeForm(),
+        password_form=password_form,
         language_form=language_form,
     )
     return page, status
@@ -51,7 +54,7 @@ def change_password():
             accounts.change_password(current_user, form.new_password.data)
             db.session.commit()
             # This session carries the new generation; every other one is signed out.
-            login_user(current_user)
+            login_user(current_user._get_current_object())
             flash(_("Password changed. Your other sessions are signed out."), "info")
             return redirect(url_for("accounts.own"))
     return _own_account_page(password_form=form, status=400)
@@ -89,7 +92,7 @@ def _accounts_page(form=None, *, new_link=None, linked=None, status: int = 200):
         "accounts/index.html",
         accounts=everyone,
         roles=roles,
-        form=form or NewAccountForm(),
+        form=form if form is not None else NewAccountForm(),
         new_link=new_link,
         linked=linked,
         max_age_days=current_app.config["PASSWORD_LINK_MAX_AGE"] // 86400,

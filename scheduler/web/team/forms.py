@@ -19,22 +19,30 @@ ROLE_CHOICES = choices(
 )
 
 
+def _by_name(organization) -> str:
+    return organization.name.lower()
+
+
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
     organization = SelectField(
         _l("Organisation (for a host)"),
         choices=[],
-        validate_choice=True,
+        validate_choice=False,
         description=_l("A host sees only the meetings linked to this organisation."),
     )
 
     def with_organizations(self, organizations) -> RoleForm:
-        self.organization.choices = choices([("", "—")] + [(o.key, o.name) for o in organizations])
+        self.organization.choices = choices(
+            [("", "—")] + [(o.key, o.name) for o in sorted(organizations, key=_by_name)]
+        )
         return self
 
     def validate_organization(self, field) -> None:
         from wtforms.validators import ValidationError
 
+        if field.data and field.data not in {c.value for c in field.iter_choices()}:
+            raise ValidationError(_l("Not one of this delegation's organisations."))
         if self.role.data == "host" and not field.data:
             raise ValidationError(_l("Choose the host's organisation."))
 

@@ -31,7 +31,7 @@ def _members(delegation) -> list[DelegationRole]:
 
 
 def _access_page(delegation, form=None, *, status: int = 200, errors_for=None, row_form=None):
-    organizations = sorted(delegation.organizations, key=lambda o: o.name)
+    organizations = list(delegation.organizations)
     members = sorted(_members(delegation), key=lambda r: (r.user.email,))
     forms = {}
     for member in members:
@@ -48,7 +48,9 @@ def _access_page(delegation, form=None, *, status: int = 200, errors_for=None, r
         members=members,
         organizations={o.id: o for o in organizations},
         forms=forms,
-        form=form or AddMemberForm(formdata=None).with_organizations(organizations),
+        form=form
+        if form is not None
+        else AddMemberForm(formdata=None).with_organizations(organizations),
     )
     return page, status
 
