@@ -24,7 +24,9 @@ def _by_name(organization) -> str:
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    role = SelectField(
+        _l("Role"), choices=ROLE_CHOICES, default="viewer", validators=[DataRequired()]
+    )
     organization = SelectField(
         _l("Organisation (for a host)"),
         choices=[],
