@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import func, select
@@ -77,8 +77,10 @@ def change_language():
 
 
 def _password_link(user: User) -> str:
+    """Absolute, on PUBLIC_BASE_URL when set (as share links are), else this request's host."""
     token = accounts.password_link_token(user, current_app.config["SECRET_KEY"])
-    return url_for("accounts.set_password", token=token, _external=True)
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return base.rstrip("/") + url_for("accounts.set_password", token=token)
 
 
 def _accounts_page(form=None, *, new_link=None, linked=None, status: int = 200):
