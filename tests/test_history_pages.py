@@ -194,6 +194,10 @@ def test_a_host_sees_only_its_meetings_history_without_internal_notes(
 
     _edit(app, note, email="coordinator@example.org")
     with app.app_context():
+        db.session.add(User(email="astellas-only@example.org", password_hash="x"))
+        db.session.commit()
+    _edit(app, _retitle("astellas", "Astellas again"), email="astellas-only@example.org")
+    with app.app_context():
         delegation = db.session.scalar(select(Delegation).where(Delegation.key == KEY))
         cmic = db.session.scalar(
             select(Organization).where(
@@ -215,6 +219,9 @@ def test_a_host_sees_only_its_meetings_history_without_internal_notes(
     assert "meeting <code>cmic</code>" in page
     assert "astellas" not in page.lower()  # neither its entries nor a filter choice
     assert "budget" not in page
+    # The filter offers only accounts that changed its meetings.
+    assert "coordinator@example.org" in page
+    assert "astellas-only@example.org" not in page
     assert "internal_notes" in page  # the field changed; its value is not shown
     meeting_page = client.get(f"/delegations/{KEY}/meetings/cmic").get_data(as_text=True)
     assert "budget" not in meeting_page

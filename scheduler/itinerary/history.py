@@ -184,11 +184,17 @@ def history_query(
     return query
 
 
-def accounts_in_history(session: Session, delegation_id: int) -> list:
-    """The accounts that changed something in the delegation, by email (one query)."""
+def accounts_in_history(
+    session: Session, delegation_id: int, *, meetings_only: Iterable[str] | None = None
+) -> list:
+    """The accounts that changed something in the delegation (or in those meetings), by email."""
     from scheduler.models import User
 
     acting = select(HistoryEntry.user_id).where(HistoryEntry.delegation_id == delegation_id)
+    if meetings_only is not None:
+        acting = acting.where(
+            HistoryEntry.entity == "meeting", HistoryEntry.key.in_(list(meetings_only))
+        )
     return list(session.scalars(select(User).where(User.id.in_(acting)).order_by(User.email)))
 
 

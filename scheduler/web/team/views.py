@@ -198,7 +198,7 @@ def delegation_history(key: str):
         people = db.session.scalars(
             select(Person).where(Person.delegation_id == delegation.id).order_by(Person.name)
         ).all()
-    accounts = history.accounts_in_history(db.session, delegation.id)
+    accounts = history.accounts_in_history(db.session, delegation.id, meetings_only=restricted_to)
     filters = {"meeting": meeting_key, "person": person_key, "account": account_id}
     return render_template(
         "team/history.html",
