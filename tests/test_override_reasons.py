@@ -87,3 +87,35 @@ def test_without_an_override_no_reason_is_shown(app, client, login, load_documen
     page = client.get(f"/delegations/{KEY}/conflicts").get_data(as_text=True)
     assert "Saved despite this" not in page
     assert "Person double-booked" in page
+
+
+def test_an_override_after_the_pdf_was_cached_shows_in_the_next_pdf(app, client, login, user):
+    """An override raises no revision; the cached coordinators' PDF must not hide it."""
+
+    def pdf_text() -> str:
+        pdf = client.get(f"/delegations/{KEY}/agenda.pdf")
+        assert pdf.status_code == 200
+        pages = pypdf.PdfReader(io.BytesIO(pdf.data)).pages
+        return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+    with app.app_context():
+        from scheduler.itinerary.document import import_itinerary
+        from tests.conftest import own_every_delegation
+
+        import_itinerary(db.session, _clashing_document())
+        db.session.commit()
+        own_every_delegation()
+    assert "minister joins" not in pdf_text()
+    with app.app_context():
+        delegation = db.session.scalar(select(Delegation).where(Delegation.key == KEY))
+        revision = delegation.revision
+        errors = [
+            c
+            for c in check_delegation(db.session, delegation, estimate_travel=False)
+            if c.severity == "error"
+        ]
+        meeting = db.session.scalar(select(Meeting).where(Meeting.key == "second"))
+        record_override(db.session, meeting, errors, user_id=user, reason=REASON)
+        db.session.commit()
+        assert db.session.get(Delegation, delegation.id).revision == revision
+    assert "minister joins the second meeting" in pdf_text()

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.itinerary.conflicts import ProposedMeeting
@@ -173,6 +173,15 @@ def overrides_by_conflict(session: Session, delegation_id: int) -> dict[tuple, C
         for recorded in override.conflicts or ():
             latest[identity_of_recorded(recorded)] = override
     return latest
+
+
+def latest_override_id(session: Session, delegation_id: int) -> int | None:
+    """The newest override of the delegation's meetings (a cached coordinators' PDF shows it)."""
+    return session.scalar(
+        select(func.max(ConflictOverride.id))
+        .join(Meeting, Meeting.id == ConflictOverride.meeting_id)
+        .where(Meeting.delegation_id == delegation_id)
+    )
 
 
 def with_overrides(
