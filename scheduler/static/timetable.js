@@ -67,6 +67,8 @@
       ...range(),
       slotDuration: "00:15",
       slotLabelInterval: "01:00",
+      slotLabelFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
+      eventTimeFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
       slotHeight: 18,
       scrollTime: "08:00",
       snapDuration: "00:05",
@@ -106,7 +108,7 @@
     }
     const marks = p.conflicts.map((c) => `<span class="mark sev-${c.severity}" title="${escape(c.message)}">${c.severity === "error" ? "✕" : "!"} ${escape(c.label)}</span>`).join(" ");
     const status = p.status !== "confirmed" ? ` <span class="status">${escape(S[p.status] || p.status)}</span>` : "";
-    return {html: `<span class="time">${escape(timeText)}</span>${status}<a class="title" href="${escape(p.url)}" title="${escape(S.open_form)}">${escape(event.title)}</a><span class="where">${escape(p.where)}</span>${p.conflicts.length ? `<span class="marks">${marks}</span>` : ""}`};
+    return {html: `<span class="time">${escape(timeText)}</span>${status}<a class="title" draggable="false" href="${escape(p.url)}" title="${escape(S.open_form)}">${escape(event.title)}</a><span class="where">${escape(p.where)}</span>${p.conflicts.length ? `<span class="marks">${marks}</span>` : ""}`};
   }
 
   async function post(url, body) {
