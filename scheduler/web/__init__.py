@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.people import bp as people_bp
     from scheduler.web.share import bp as share_bp
     from scheduler.web.team import bp as team_bp
+    from scheduler.web.timetable import bp as timetable_bp
     from scheduler.web.venues import bp as venues_bp
 
     register_template_helpers(app)
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         share_bp,
         accounts_bp,
         team_bp,
+        timetable_bp,
     ):
         app.register_blueprint(blueprint)
 
