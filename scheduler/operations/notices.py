@@ -252,7 +252,6 @@ def build_message(notice: Notice, release: Release, changes: Changes, context) -
     message["From"] = _sender()
     message["To"] = formataddr((person.display_name, notice.email))
     message["Message-ID"] = notice.message_id
-    message["Content-Language"] = language
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if person.calendar == "invitations":
@@ -269,6 +268,8 @@ def build_message(notice: Notice, release: Release, changes: Changes, context) -
                     params={"method": method, "charset": "utf-8"},
                     filename=name,
                 )
+    # After the body: set_content() clears every Content-* header set before it.
+    message["Content-Language"] = language
     return message
 
 
