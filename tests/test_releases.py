@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 from icalendar import Calendar
@@ -182,3 +183,67 @@ def test_share_pdf_shows_the_release_not_the_draft(
     assert "Zebra draft title" not in text()
     _release(runner)
     assert "Zebra draft title" in text()
+
+
+def _csrf(client, url):
+    from tests.conftest import csrf_token_from
+
+    return csrf_token_from(client.get(url).get_data(as_text=True))
+
+
+def test_release_page_shows_unreleased_changes_and_asks_a_reason_when_errors_are_open(
+    app, load_document, reference_document, client, login
+):
+    # Two meetings at once for one person: an error the release page lists.
+    document = copy.deepcopy(reference_document)
+    first = document["meetings"][0]
+    document["meetings"][1].update(start=first["start"], end=first["end"])
+    document["meetings"][1]["attendees"] = first["attendees"]
+    load_document(document)
+    url = f"/delegations/{KEY}/release"
+    page = client.get(url).get_data(as_text=True)
+    assert "6 changes not released" in page
+    assert "Open errors" in page and "Why release anyway?" in page
+    token = _csrf(client, url)
+    refused = client.post(url, data={"csrf_token": token, "note": "Try"})
+    assert refused.status_code == 400
+    assert "say why you release anyway" in refused.get_data(as_text=True)
+    done = client.post(
+        url, data={"csrf_token": token, "note": "First cut", "reason": "Chair agreed"}
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith("/releases/1")
+    with app.app_context():
+        release = db.session.scalar(select(Release))
+        assert release.reason == "Chair agreed" and release.open_errors
+        assert release.note == "First cut"
+    version_page = client.get(f"/delegations/{KEY}/releases/1").get_data(as_text=True)
+    assert "What changed in version 1" in version_page and "Chair agreed" in version_page
+    assert "Released" in client.get(f"/delegations/{KEY}").get_data(as_text=True)
+    listing = client.get(f"/delegations/{KEY}/releases").get_data(as_text=True)
+    assert "First cut" in listing
+
+
+def test_share_link_shows_what_changed_in_version_n_for_that_person(
+    app, client, runner, load_document, reference_document
+):
+    load_document(reference_document)
+    _release(runner)
+    _edit(app, "cro-consortium", title="Moved to the big hall")
+    _release(runner, "--note", "Hall change")
+    lim = _share_token(app, "lim")
+    page = client.get(f"/share/{lim}/changes/2").get_data(as_text=True)
+    assert "What changed in version 2" in page and "Moved to the big hall" in page
+    assert "Hall change" in page
+    landing = client.get(f"/share/{lim}").get_data(as_text=True)
+    assert f"/share/{lim}/changes/2" in landing
+    with app.app_context():
+        meeting = db.session.scalar(select(Meeting).where(Meeting.key == "cro-consortium"))
+        outsider = next(
+            p
+            for p in meeting.delegation.people
+            if all(a.person_id != p.id for a in meeting.attendances)
+        )
+        outsider_token = outsider.share_token
+    theirs = client.get(f"/share/{outsider_token}/changes/2").get_data(as_text=True)
+    assert "Moved to the big hall" not in theirs and "No changes." in theirs
+    assert client.get(f"/share/{lim}/changes/9").status_code == 404

@@ -141,8 +141,16 @@ def landing(token: str):
         when={meeting.id: meeting_when(meeting) for meeting in meetings},
         links=subscription_links(entity, feed_settings()),
         paths=share_paths(entity),
+        latest_version=_latest_version(delegation),
     )
     return _private(Response(html))
+
+
+def _latest_version(delegation: Delegation) -> int | None:
+    from scheduler.itinerary.releases import latest_release
+
+    release = latest_release(db.session, delegation.id)
+    return release.version if release is not None else None
 
 
 class RotateShareLinkForm(FlaskForm):
