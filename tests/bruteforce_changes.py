@@ -50,7 +50,7 @@ def brute_force_changes(before: dict | None, after: dict) -> dict:
     everyone = {p for m in [*old.values(), *new.values()] for p, _ in m["attendees"]}
     for person in everyone:
 
-        def goes(m):
+        def goes(m, person=person):
             return on(m) and any(p == person for p, _ in m["attendees"])
 
         gained = {k for k in set(old) | set(new) if goes(new.get(k)) and not goes(old.get(k))}
