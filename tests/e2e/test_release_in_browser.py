@@ -20,7 +20,7 @@ def test_edit_release_and_the_attendee_sees_what_changed(
     runner,
     load_document,
     reference_document,
-    live_server,
+    live_server,  # noqa: F811
     browser_page,  # noqa: F811
 ):
     load_document(reference_document)
