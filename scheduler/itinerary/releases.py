@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.itinerary.memory import cycle_collection_paused
 from scheduler.itinerary.times import format_document_datetime, meeting_zone_name
 from scheduler.models import Delegation, Meeting, Release
 
@@ -189,6 +190,11 @@ def compare(
 
     One pass over the union of meeting keys, so the cost grows with the programme, linearly.
     """
+    with cycle_collection_paused():
+        return _compare(before, after, since, until)
+
+
+def _compare(before, after, since, until) -> Changes:
     old = (before or {}).get("meetings", {})
     new = after.get("meetings", {})
     changes = Changes(since, until)
@@ -275,6 +281,11 @@ def changes_between(
     null and every meeting of the draft is added. ``delegation`` loaded with
     ``load_delegation`` when UNTIL is the draft (or pass its ``draft`` snapshot).
     """
+    with cycle_collection_paused():
+        return _changes_between(session, delegation, since, until, draft)
+
+
+def _changes_between(session, delegation, since, until, draft) -> Changes:
     if since is None:
         start = latest_release(session, delegation.id)
     else:
@@ -310,6 +321,14 @@ def unreleased_changes(session: Session, delegation: Delegation) -> int:
     release = latest_release(session, delegation.id)
     if release is not None and release.revision == delegation.revision:
         return 0
+    if release is None:  # everything not cancelled is added: one count, no diff
+        from sqlalchemy import func
+
+        return session.scalar(
+            select(func.count())
+            .select_from(Meeting)
+            .where(Meeting.delegation_id == delegation.id, Meeting.status != "cancelled")
+        )
     from scheduler.itinerary.document import load_delegation
 
     loaded = load_delegation(session, delegation.key)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from scheduler import jobs
 from scheduler.itinerary.document import load_delegation
 from scheduler.itinerary.history import record
+from scheduler.itinerary.memory import cycle_collection_paused
 from scheduler.itinerary.releases import (
     Changes,
     compare,
@@ -45,6 +46,11 @@ class Review:
 
 
 def review(session: Session, delegation: Delegation, *, estimate_travel: bool) -> Review:
+    with cycle_collection_paused():
+        return _review(session, delegation, estimate_travel=estimate_travel)
+
+
+def _review(session: Session, delegation: Delegation, *, estimate_travel: bool) -> Review:
     loaded = load_delegation(session, delegation.key)
     draft = draft_snapshot(loaded)
     previous = latest_release(session, loaded.id)
@@ -66,7 +72,13 @@ def _open_conflicts(session, loaded, estimate_travel) -> tuple[list[dict], list[
     return errors, warnings
 
 
-def release(
+def release(session: Session, delegation: Delegation, **options) -> tuple[Release, Changes]:
+    """Publish the draft as the next version (see ``_release``); many objects, no cycles."""
+    with cycle_collection_paused():
+        return _release(session, delegation, **options)
+
+
+def _release(
     session: Session,
     delegation: Delegation,
     *,
