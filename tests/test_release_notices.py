@@ -231,3 +231,23 @@ def test_smtp_down_notices_wait_and_go_out_once_when_it_is_back(
     assert recipients == sorted(f"{k}@example.org" for k in affected)
     with app.app_context():
         assert {n.state for n in db.session.scalars(select(Notice))} == {"sent"}
+
+
+def test_failed_notices_show_on_the_release_page(
+    app, runner, load_document, reference_document, client, login
+):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nobody listens
+    load_document(document_with_emails(reference_document))
+    runner.invoke(args=["release", KEY])
+    move(app, "cro-consortium", 15)
+    assert runner.invoke(args=["release", KEY, "--notify"]).exit_code == 0
+    with app.app_context():
+        for notice in db.session.scalars(select(Notice)).all()[:1]:
+            notice.state = "failed"  # as after the last attempt
+        db.session.commit()
+    page = client.get(f"/delegations/{KEY}/releases/2").get_data(as_text=True)
+    assert "ConnectionRefusedError" in page
+    assert "notice-pending" in page and "notice-failed" in page
+    assert "Send the failed notices again" in page
+    listing = client.get(f"/delegations/{KEY}/releases").get_data(as_text=True)
+    assert "1 failed" in listing
