@@ -32,6 +32,7 @@ PUBLIC = {
     "share.meeting_ics",
     "share.agenda",
     "share.agenda_pdf",
+    "share.changes",
 }
 # What the host (of CMIC) may see of the reference visit, used to fill in the URLs.
 HOST_ORGANIZATION = "cmic"
@@ -43,6 +44,7 @@ VALUES = {
     "organization_key": "cmic",
     "venue_key": "cmic-tokyo",
     "filename": "app.css",
+    "version": 1,
 }
 
 
@@ -73,6 +75,11 @@ def accounts(app, load_document, reference_document, _test_password_hash):
                     role,
                     organization_id=cmic.id if role == "host" else None,
                 )
+        db.session.commit()
+        # A release, so that "what changed in version 1" and its notices have a page.
+        from scheduler.operations.releases import release
+
+        release(db.session, visit)
         db.session.commit()
         values = {
             **VALUES,
