@@ -32,6 +32,8 @@ PUBLIC = {
     "share.meeting_ics",
     "share.agenda",
     "share.agenda_pdf",
+    "health.healthz",  # load balancer probes: no data, no session
+    "health.readyz",
 }
 # What the host (of CMIC) may see of the reference visit, used to fill in the URLs.
 HOST_ORGANIZATION = "cmic"

@@ -10,6 +10,12 @@ from scheduler.itinerary.document import ImportResult, import_itinerary
 from scheduler.models import Delegation, User
 from scheduler.operations.access import grant
 
+# Two imports of one new delegation at once: one commits, the other hits the unique keys.
+CONCURRENT_IMPORT = (
+    "another import of this delegation was saved at the same time; nothing was imported "
+    "from this one: import it again to apply it over the other"
+)
+
 
 def import_as(session: Session, actor: User, document, *, prune: bool = False) -> ImportResult:
     """Import for ACTOR: over an existing delegation only with the right to edit it (else

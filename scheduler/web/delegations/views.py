@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 
 from scheduler.extensions import db
 from scheduler.itinerary import access
@@ -14,8 +15,8 @@ from scheduler.itinerary.document import (
     DocumentError,
     dump_document,
     export_delegation,
-    parse_json,
 )
+from scheduler.itinerary.json_input import Limits, read_document
 from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.review import (
     acknowledge_warning,
@@ -228,13 +229,16 @@ def import_document():
     if form.validate_on_submit():
         data = form.document.data.read()
         try:
-            result = imports.import_as(
-                db.session, current_user, parse_json(data), prune=form.prune.data
-            )
+            document = read_document(data, Limits.from_config(current_app.config))
+            result = imports.import_as(db.session, current_user, document, prune=form.prune.data)
             db.session.commit()
         except DocumentError as exc:
             db.session.rollback()
             problems = exc.problems
+        except IntegrityError:
+            # Two imports of one new delegation at once: the other one won; this one wrote nothing.
+            db.session.rollback()
+            abort(409, description=imports.CONCURRENT_IMPORT)
         except access.NoSuchDelegation:
             db.session.rollback()
             abort(404)
