@@ -36,6 +36,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
     logs.init_app(app)  # first: the request id exists before anything can refuse the request
+    from scheduler.web import guard
+
+    guard.init_app(app)  # then bad input, before CSRF, sign-in or any view reads a field
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     login_manager.init_app(app)

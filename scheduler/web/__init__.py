@@ -33,7 +33,6 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.venues import bp as venues_bp
 
     register_template_helpers(app)
-    guard.init_app(app)
     app.register_error_handler(HTTPException, _http_error_page)
     app.register_error_handler(InternalServerError, _server_error_page)
     for error in DATABASE_UNAVAILABLE:

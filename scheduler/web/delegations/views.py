@@ -7,7 +7,7 @@ from datetime import date
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from scheduler.extensions import db
 from scheduler.itinerary import access
@@ -235,9 +235,11 @@ def import_document():
         except DocumentError as exc:
             db.session.rollback()
             problems = exc.problems
-        except IntegrityError:
-            # Two imports of one new delegation at once: the other one won; this one wrote nothing.
+        except (IntegrityError, OperationalError) as exc:
+            # Two imports of one delegation at once: the other one won; this one wrote nothing.
             db.session.rollback()
+            if not imports.is_concurrent_write(exc):
+                raise
             abort(409, description=imports.CONCURRENT_IMPORT)
         except access.NoSuchDelegation:
             db.session.rollback()
@@ -255,7 +257,9 @@ def import_document():
                 message += f"; {result.cancelled} meeting(s) no longer listed were cancelled"
             flash(message + ".", "info")
             return redirect(url_for("delegations.programme", key=result.delegation_key))
-    return render_template("delegations/import.html", form=form, problems=problems)
+    # A refused document is a 422: the page lists what to fix, nothing was written.
+    status = 422 if problems else 200
+    return render_template("delegations/import.html", form=form, problems=problems), status
 
 
 @bp.route("/delegations/<key>/export.json")
