@@ -21,7 +21,6 @@ ERROR_EXPLANATIONS = {
 
 
 def register_blueprints(app: Flask) -> None:
-    from scheduler.web import guard
     from scheduler.web.agenda import bp as agenda_bp
     from scheduler.web.auth import bp as auth_bp
     from scheduler.web.common import register_template_helpers
@@ -61,8 +60,25 @@ def _http_error_page(error: HTTPException):
     else:
         explanation = ERROR_EXPLANATIONS.get(error.code, error.description or "")
         explanation = explanation.format(limit=limit)
-    body = render_template("errors.html", code=error.code, name=error.name, explanation=explanation)
-    return body, error.code
+    return _render_error(error.code, error.name, explanation), error.code
+
+
+def _render_error(code: int, name: str, explanation: str) -> str:
+    """The error page; if the database is gone too, the same page for nobody signed in.
+
+    Rendering any template loads the signed-in account (Flask-Login's context processor):
+    without a database that would fail inside the error handler and leave the server's bare
+    "Internal Server Error"."""
+    if not g.get("database_unavailable"):
+        try:
+            return render_template("errors.html", code=code, name=name, explanation=explanation)
+        except DATABASE_UNAVAILABLE:
+            _forget_the_session()
+    from scheduler.extensions import login_manager
+
+    g.database_unavailable = True
+    g._login_user = login_manager.anonymous_user()
+    return render_template("errors.html", code=code, name=name, explanation=explanation)
 
 
 def _server_error_page(error: InternalServerError):
@@ -71,21 +87,18 @@ def _server_error_page(error: InternalServerError):
     if isinstance(original, DATABASE_UNAVAILABLE):
         return _database_unavailable_page(original)
     _forget_the_session()
-    explanation = ERROR_EXPLANATIONS[500]
-    return render_template("errors.html", code=500, name=error.name, explanation=explanation), 500
+    return _render_error(500, error.name, ERROR_EXPLANATIONS[500]), 500
 
 
 def _database_unavailable_page(error: Exception):
     """503 with Retry-After, in the site's words, rendered without touching the database."""
     current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:200])
     _forget_the_session()
+    from scheduler.extensions import login_manager
+
     g.database_unavailable = True
-    body = render_template(
-        "errors.html",
-        code=503,
-        name="Service Unavailable",
-        explanation=ERROR_EXPLANATIONS[503],
-    )
+    g._login_user = login_manager.anonymous_user()
+    body = _render_error(503, "Service Unavailable", ERROR_EXPLANATIONS[503])
     retry = str(current_app.config["RETRY_AFTER_SECONDS"])
     return body, 503, {"Retry-After": retry, "Cache-Control": "no-store"}
 
