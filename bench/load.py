@@ -155,15 +155,19 @@ class PlainHttpSession(requests.Session):
 
 def sign_in(base) -> requests.Session:
     session = PlainHttpSession()
-    page = session.get(base + "/login", timeout=30).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    page = session.get(base + "/login", timeout=30)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert found, f"{page.status_code} no sign-in form"
+    token = found.group(1)
     response = session.post(
         base + "/login",
         data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
         allow_redirects=False,
         timeout=30,
     )
-    assert response.status_code == 302, re.findall(r"<p>(.*?)</p>", response.text)
+    assert response.status_code == 302, f"{response.status_code} " + " ".join(
+        re.findall(r"<p>(.*?)</p>", response.text)
+    )
     return session
 
 

@@ -6,6 +6,7 @@ import sqlite3
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from scheduler import config as config_module
 from scheduler import i18n, jobs, logs
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     guard.init_app(app)  # then bad input, before CSRF, sign-in or any view reads a field
     db.init_app(app)
+    _close_sessions_quietly(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -56,6 +58,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_commands(app)
     log_font_check()  # once per process: the vendored fonts draw the reference visit's names?
     return app
+
+
+def _close_sessions_quietly(app: Flask) -> None:
+    """End the request's session before Flask-SQLAlchemy's teardown (teardowns run last
+    registered first): closing rolls back, and on a connection the database has just dropped
+    that raises after the response was made, leaving the server's bare 500 instead of it."""
+
+    @app.teardown_appcontext
+    def _remove_session(_exc):
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            app.logger.warning("session closed on a lost connection: %s", str(exc).split("\n")[0])
+            db.session.registry.clear()
 
 
 @event.listens_for(Engine, "connect")
