@@ -89,11 +89,12 @@ def phase_table(log: Log, marks: dict) -> None:
     phases = [
         ("before", marks["start"], marks["db_stop"]),
         ("database down", marks["db_stop"], marks["db_start"]),
-        ("first 2 s back", marks["db_start"], marks["db_start"] + 2),
-        ("after, to kill", marks["db_start"] + 2, marks["kill"]),
+        ("first 2 s back", marks["db_start"], min(marks["db_start"] + 2, marks["kill"])),
+        ("after, to kill", min(marks["db_start"] + 2, marks["kill"]), marks["kill"]),
         ("kill, next 10 s", marks["kill"], marks["end"]),
     ]
-    print(f"{'phase':<18} {'kind':<26} {'answers':>8} {'by status (0 = no answer)':<40}")
+    print("| phase | kind | answers | by status (0 = no answer) |")
+    print("| --- | --- | ---: | --- |")
     for name, start, end in phases:
         by_kind = defaultdict(lambda: defaultdict(int))
         retry = defaultdict(int)
@@ -106,7 +107,7 @@ def phase_table(log: Log, marks: dict) -> None:
             shown = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
             if statuses.get(503):
                 shown += f" (Retry-After on {retry[kind]})"
-            print(f"{name:<18} {kind:<26} {sum(statuses.values()):>8} {shown:<40}")
+            print(f"| {name} | {kind} | {sum(statuses.values())} | {shown} |")
     back = marks["db_start"]
     failures = [
         at - back
@@ -130,6 +131,7 @@ def main() -> None:
     parser.add_argument("--pollers", type=int, default=20)
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--outage", type=float, default=10)
+    parser.add_argument("--phase", type=float, default=10, help="seconds of each other phase")
     args = parser.parse_args()
 
     with PrivatePostgres("scheduler_faults") as pg:
@@ -156,17 +158,17 @@ def main() -> None:
                 thread.daemon = True
                 thread.start()
             marks = {"start": time.monotonic()}
-            time.sleep(10)
+            time.sleep(args.phase)
             marks["db_stop"] = time.monotonic()
             pg.stop("fast")
             time.sleep(args.outage)
             pg.start()
             marks["db_start"] = time.monotonic()
-            time.sleep(10)
+            time.sleep(args.phase)
             victim = workers_of(master.pid)[0]
             marks["kill"], marks["killed"] = time.monotonic(), victim
             os.kill(victim, signal.SIGKILL)
-            time.sleep(10)
+            time.sleep(args.phase)
             marks["end"] = time.monotonic()
             stop.set()
             for thread in threads:

@@ -325,19 +325,20 @@ def run_load(base, prepared, args, results, stop, edited):
 
 
 def print_table(results: Results, title: str) -> None:
-    print(f"\n{title}")
-    print(f"{'kind':<24} {'requests':>9} {'5xx':>5} {'other':>20} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"\n{title}\n")
+    print("| kind | requests | 5xx | other statuses | p50 ms | p99 ms |")
+    print("| --- | ---: | ---: | --- | ---: | ---: |")
     for kind in sorted(results.latencies):
         statuses = results.statuses[kind]
         errors = sum(n for s, n in statuses.items() if s >= 500)
-        other = ",".join(f"{s}:{n}" for s, n in sorted(statuses.items()) if s < 500)
+        other = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()) if s < 500)
         values = results.latencies[kind]
         print(
-            f"{kind:<24} {len(values):>9} {errors:>5} {other:>20} "
-            f"{percentile(values, 50) * 1000:>8.0f} {percentile(values, 99) * 1000:>8.0f}"
+            f"| {kind} | {len(values)} | {errors} | {other} | "
+            f"{percentile(values, 50) * 1000:.0f} | {percentile(values, 99) * 1000:.0f} |"
         )
     for error, n in sorted(results.errors.items()):
-        print(f"  connection errors: {error}: {n}")
+        print(f"\nconnection errors: {error}: {n}")
 
 
 def machine() -> str:
