@@ -95,6 +95,7 @@ def test_a_lost_database_answers_503_pages_and_comes_back(service, private_pg, c
         assert response.headers["Retry-After"] == "7"
         assert SITE_WORDS in _text(response), url
         assert "Internal Server Error" not in _text(response)
+        assert '<meta http-equiv="refresh" content="7">' in _text(response)  # tries again
     saved = client.post(f"/delegations/{KEY}/edit", data={"csrf_token": token, "name": "x"})
     assert saved.status_code == 503 and SITE_WORDS in _text(saved)
 
