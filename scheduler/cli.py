@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 from email_validator import EmailNotValidError, validate_email
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import run_simple
 
 from scheduler.extensions import db
@@ -22,13 +23,14 @@ from scheduler.itinerary.document import (
     export_itinerary,
     import_itinerary,
     load_delegation,
-    parse_json,
 )
 from scheduler.itinerary.history import entry_json, history_of
+from scheduler.itinerary.json_input import Limits, read_document
 from scheduler.itinerary.share_links import share_links_document
 from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation, User
 from scheduler.operations import access as access_operations
+from scheduler.operations.imports import CONCURRENT_IMPORT
 
 DEMO_DOCUMENT = Path(__file__).parent / "demo" / "shonan-ipark-2024.json"
 DEMO_EMAIL = "coordinator@example.org"
@@ -39,7 +41,8 @@ MIN_PASSWORD_LENGTH = 8
 def import_document_text(text: str | bytes, *, prune: bool = False):
     """Import and commit, or roll back and raise DocumentError: nothing half-written."""
     try:
-        result = import_itinerary(db.session, parse_json(text), prune=prune)
+        document = read_document(text, Limits.from_config(current_app.config))
+        result = import_itinerary(db.session, document, prune=prune)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -64,6 +67,9 @@ def import_itinerary_command(path: str, prune: bool) -> None:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         click.echo(f"{len(exc.problems)} problem(s); nothing was imported.", err=True)
+        sys.exit(1)
+    except IntegrityError:
+        click.echo(CONCURRENT_IMPORT, err=True)
         sys.exit(1)
     click.echo(result.delegation_key)
 

@@ -33,6 +33,8 @@ PUBLIC = {
     "share.agenda",
     "share.agenda_pdf",
     "share.changes",
+    "health.healthz",  # load balancer probes: no data, no session
+    "health.readyz",
 }
 # What the host (of CMIC) may see of the reference visit, used to fill in the URLs.
 HOST_ORGANIZATION = "cmic"

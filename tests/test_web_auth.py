@@ -7,7 +7,7 @@ from conftest import TEST_EMAIL, csrf_token_from, minimal_document
 
 BASE = "/delegations/test-visit"
 # Pages for anyone: signing in itself, static files, and what a share link opens.
-PUBLIC = {"static", "auth.login", "auth.home"}
+PUBLIC = {"static", "auth.login", "auth.home", "health.healthz", "health.readyz"}
 ARGUMENTS = {
     "key": "test-visit",
     "delegation_key": "test-visit",
