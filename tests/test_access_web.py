@@ -35,6 +35,9 @@ PUBLIC = {
     "share.agenda",
     "share.agenda_pdf",
     "accounts.set_password",  # the one-time link is the credential
+    "share.changes",
+    "health.healthz",  # load balancer probes: no data, no session
+    "health.readyz",
 }
 # What the host (of CMIC) may see of the reference visit, used to fill in the URLs.
 HOST_ORGANIZATION = "cmic"
@@ -46,6 +49,7 @@ VALUES = {
     "organization_key": "cmic",
     "venue_key": "cmic-tokyo",
     "filename": "app.css",
+    "version": 1,
 }
 
 
@@ -80,6 +84,11 @@ def accounts(app, load_document, reference_document, _test_password_hash):
         db.session.add(spare)
         db.session.flush()
         grant_role(db.session, visit, spare, "viewer")
+        db.session.commit()
+        # A release, so that "what changed in version 1" and its notices have a page.
+        from scheduler.operations.releases import release
+
+        release(db.session, visit)
         db.session.commit()
         values = {
             "account_id": spare.id,

@@ -7,7 +7,7 @@ from conftest import TEST_EMAIL, csrf_token_from, minimal_document
 
 BASE = "/delegations/test-visit"
 # Pages for anyone: signing in itself, static files, and what a share link opens.
-PUBLIC = {"static", "auth.login", "auth.home"}
+PUBLIC = {"static", "auth.login", "auth.home", "health.healthz", "health.readyz"}
 ARGUMENTS = {
     "key": "test-visit",
     "delegation_key": "test-visit",
@@ -16,6 +16,7 @@ ARGUMENTS = {
     "venue_key": "ipark",
     "organization_key": "mss",
     "account_id": 1,
+    "version": 1,
 }
 
 
@@ -47,11 +48,12 @@ def test_only_the_expected_routes_are_public(app):
         "share.calendar",
         "share.meeting_ics",
         "accounts.set_password",  # the one-time link to set a password is its own credential
+        "share.changes",
     }
 
 
 @pytest.fixture
-def visit(load_document):
+def visit(app, load_document):
     doc = minimal_document()
     doc["organizations"] = [{"key": "mss", "name": "Ministry of SMEs and Startups"}]
     doc["people"] = [{"key": "lim", "name": "LIM Jeong-wook", "organization": "mss"}]
@@ -64,6 +66,13 @@ def visit(load_document):
         {"key": "talk", "title": "Talk", "start": "2024-09-25T10:00", "end": "2024-09-25T11:00"}
     ]
     load_document(doc)
+    with app.app_context():  # version 1, so that its page exists
+        from scheduler.extensions import db
+        from scheduler.models import Delegation
+        from scheduler.operations.releases import release
+
+        release(db.session, db.session.scalar(db.select(Delegation)))
+        db.session.commit()
 
 
 def test_every_coordinator_page_needs_sign_in(app, visit):

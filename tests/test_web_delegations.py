@@ -332,7 +332,7 @@ def test_every_problem_of_an_invalid_document_is_shown_and_nothing_is_written(
     reference_document["meetings"][1]["venue"] = "nowhere"
     reference_document["people"][0]["organization"] = "unknown-org"
     response = upload(client, reference_document)
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = text(response)
     assert "Nothing was imported." in page
     assert "3 problems" in page

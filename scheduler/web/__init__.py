@@ -1,14 +1,22 @@
 """Blueprints, one per area, registered in one place."""
 
-from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, g, render_template
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+# The database cannot be reached (refused, reset, timed out): try again shortly, not a bug.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 ERROR_EXPLANATIONS = {
     400: "The request could not be understood. Reload the page and try again.",
     403: "You may not see this page.",
     404: "There is no such page. A share link stops working when a coordinator replaces it.",
     405: "That page cannot be used this way.",
+    409: "Someone else saved the same thing at the same moment. Reload the page and try again.",
     413: "The upload is too large: itinerary documents may be at most {limit} MiB.",
+    500: "Something went wrong on our side. The error has been logged; try again in a moment.",
+    503: "The scheduler cannot reach its database just now. Nothing you sent was saved: "
+    "wait a few seconds and try again.",
 }
 
 
@@ -18,8 +26,10 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.auth import bp as auth_bp
     from scheduler.web.common import register_template_helpers
     from scheduler.web.delegations import bp as delegations_bp
+    from scheduler.web.health import bp as health_bp
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
+    from scheduler.web.releases import bp as releases_bp
     from scheduler.web.share import bp as share_bp
     from scheduler.web.team import bp as team_bp
     from scheduler.web.timetable import bp as timetable_bp
@@ -27,12 +37,17 @@ def register_blueprints(app: Flask) -> None:
 
     register_template_helpers(app)
     app.register_error_handler(HTTPException, _http_error_page)
+    app.register_error_handler(InternalServerError, _server_error_page)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable_page)
+    app.register_blueprint(health_bp)
     for blueprint in (
         auth_bp,
         delegations_bp,
         meetings_bp,
         people_bp,
         venues_bp,
+        releases_bp,
         agenda_bp,
         share_bp,
         accounts_bp,
@@ -53,5 +68,53 @@ def _http_error_page(error: HTTPException):
     else:
         explanation = ERROR_EXPLANATIONS.get(error.code, error.description or "")
         explanation = explanation.format(limit=limit)
-    body = render_template("errors.html", code=error.code, name=error.name, explanation=explanation)
-    return body, error.code
+    return _render_error(error.code, error.name, explanation), error.code
+
+
+def _render_error(code: int, name: str, explanation: str) -> str:
+    """The error page; if the database is gone too, the same page for nobody signed in.
+
+    Rendering any template loads the signed-in account (Flask-Login's context processor):
+    without a database that would fail inside the error handler and leave the server's bare
+    "Internal Server Error"."""
+    if not g.get("database_unavailable"):
+        try:
+            return render_template("errors.html", code=code, name=name, explanation=explanation)
+        except DATABASE_UNAVAILABLE:
+            _forget_the_session()
+    from scheduler.extensions import login_manager
+
+    g.database_unavailable = True
+    g._login_user = login_manager.anonymous_user()
+    return render_template("errors.html", code=code, name=name, explanation=explanation)
+
+
+def _server_error_page(error: InternalServerError):
+    """A bug: logged with its traceback once, and a page that needs nothing but the template."""
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, DATABASE_UNAVAILABLE):
+        return _database_unavailable_page(original)
+    _forget_the_session()
+    return _render_error(500, error.name, ERROR_EXPLANATIONS[500]), 500
+
+
+def _database_unavailable_page(error: Exception):
+    """503 with Retry-After, in the site's words, rendered without touching the database."""
+    current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:200])
+    _forget_the_session()
+    from scheduler.extensions import login_manager
+
+    g.database_unavailable = True
+    g._login_user = login_manager.anonymous_user()
+    body = _render_error(503, "Service Unavailable", ERROR_EXPLANATIONS[503])
+    retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+    return body, 503, {"Retry-After": retry, "Cache-Control": "no-store"}
+
+
+def _forget_the_session() -> None:
+    from scheduler.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: the session is removed at teardown anyway
+        current_app.logger.debug("rollback failed after an error", exc_info=True)
