@@ -254,6 +254,29 @@ def revoke_command(email: str, key: str) -> None:
     click.echo(f"{user.email} has no role in {key} any more")
 
 
+@click.command("create-token")
+@with_appcontext
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for (shown on the account page).")
+@click.option("--read-only", is_flag=True, help="The token may read, never write.")
+def create_token_command(email: str, name: str, read_only: bool) -> None:
+    """Print a new API token for the account EMAIL; it is shown this once, only its hash is kept."""
+    from scheduler.operations.tokens import create_token
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"no account with email '{email}'", err=True)
+        sys.exit(2)
+    try:
+        _, secret = create_token(db.session, user, name, read_only=read_only)
+    except ValueError as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(secret)
+
+
 @click.command("history")
 @with_appcontext
 @click.argument("key")
@@ -279,6 +302,7 @@ def history_command(key: str, as_json: bool, limit: int | None) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (
+        create_token_command,
         grant_command,
         revoke_command,
         history_command,

@@ -31,6 +31,8 @@ class Defaults:
     SIGN_IN_LIMIT_PER_ACCOUNT = "5 per minute"
     SIGN_IN_LIMIT_PER_ADDRESS = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = True
+    # Requests per API token (Flask-Limiter notation); beyond it 429 with Retry-After.
+    API_RATE_LIMIT = "600 per minute"
 
 
 def from_environment() -> dict:
@@ -44,6 +46,7 @@ def from_environment() -> dict:
         "CALENDAR_UID_DOMAIN",
         "REDIS_URL",
         "JOBS_QUEUE",
+        "API_RATE_LIMIT",
     ):
         if os.environ.get(name):
             settings[name] = os.environ[name]

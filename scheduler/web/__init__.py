@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
 
     register_template_helpers(app)
     app.register_error_handler(HTTPException, _http_error_page)
+    register_api(app)
     for blueprint in (
         auth_bp,
         delegations_bp,
@@ -36,9 +37,40 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+def register_api(app: Flask) -> None:
+    """/api/v1: token authentication instead of the session, no CSRF, a limit per token."""
+    from scheduler.extensions import csrf, limiter
+    from scheduler.web.api import api, docs
+    from scheduler.web.api import bp as api_bp
+    from scheduler.web.api.auth import authenticate_request, rate_limit_key
+
+    app.config.setdefault("API_TITLE", "Delegation-visit scheduler")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", docs.SPEC_OPTIONS)
+    csrf.exempt(api_bp)
+    api_bp.before_request(authenticate_request)
+    limiter.limit(
+        lambda: app.config["API_RATE_LIMIT"],
+        key_func=rate_limit_key,
+        scope="api",
+        per_method=False,
+    )(api_bp)
+    api.init_app(app)
+    api.register_blueprint(api_bp)
+    docs.register(app, api)
+
+
 def _http_error_page(error: HTTPException):
     """A page in the site's words for every HTTP error, never a bare server default."""
-    from flask import current_app
+    from flask import current_app, request
+
+    if request.path == "/api" or request.path.startswith("/api/"):
+        from scheduler.web.api.errors import http_error_response
+
+        return http_error_response(error)
 
     limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
     # A view that aborted with its own description (say, which field was wrong) keeps it.

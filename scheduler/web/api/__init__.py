@@ -1,0 +1,24 @@
+"""/api/v1: JSON for other systems, with a token for an account (flask-smorest).
+
+The OpenAPI description is generated from the views and schemas here and served at
+/api/v1/openapi.json; /api/v1/docs is a page of it for people.
+"""
+
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint
+
+
+class Api(_Api):
+    def _register_error_handlers(self):
+        """The app's one error handler answers /api in JSON (scheduler.web.api.errors)."""
+
+
+api = Api()
+bp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Delegations, their programme and conflicts, for other systems.",
+)
+
+from scheduler.web.api import views  # noqa: E402,F401
