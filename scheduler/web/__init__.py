@@ -38,11 +38,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_api(app: Flask) -> None:
-    """/api/v1: token authentication instead of the session, no CSRF, a limit per token."""
-    from scheduler.extensions import csrf, limiter
+    """/api/v1 (scheduler.web.api), its OpenAPI description and the page of it."""
     from scheduler.web.api import api, docs
     from scheduler.web.api import bp as api_bp
-    from scheduler.web.api.auth import authenticate_request, rate_limit_key
 
     app.config.setdefault("API_TITLE", "Delegation-visit scheduler")
     app.config.setdefault("API_VERSION", "v1")
@@ -50,17 +48,9 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_SPEC_OPTIONS", docs.SPEC_OPTIONS)
-    csrf.exempt(api_bp)
-    api_bp.before_request(authenticate_request)
-    limiter.limit(
-        lambda: app.config["API_RATE_LIMIT"],
-        key_func=rate_limit_key,
-        scope="api",
-        per_method=False,
-    )(api_bp)
     api.init_app(app)
     api.register_blueprint(api_bp)
-    docs.register(app, api)
+    app.register_blueprint(docs.pages)
 
 
 def _http_error_page(error: HTTPException):

@@ -21,4 +21,25 @@ bp = Blueprint(
     description="Delegations, their programme and conflicts, for other systems.",
 )
 
+
+def _setup(blueprint: Blueprint) -> None:
+    """Token authentication instead of the session, no CSRF (no cookie is trusted), and a
+    request limit per token."""
+    from flask import current_app
+
+    from scheduler.extensions import csrf, limiter
+    from scheduler.web.api.auth import authenticate_request, rate_limit_key
+
+    csrf.exempt(blueprint)
+    blueprint.before_request(authenticate_request)
+    limiter.limit(
+        lambda: current_app.config["API_RATE_LIMIT"],
+        key_func=rate_limit_key,
+        scope="api",
+        per_method=False,
+    )(blueprint)
+
+
+_setup(bp)
+
 from scheduler.web.api import views  # noqa: E402,F401

@@ -28,16 +28,16 @@ SPEC_OPTIONS = {
 pages = Blueprint("api_docs_page", __name__)
 
 
-def register(app, api) -> None:
-    @pages.get("/api/v1/docs")
-    def page():
-        spec = api.spec.to_dict()
-        operations = [
-            (path, method.upper(), operation)
-            for path, item in spec["paths"].items()
-            for method, operation in item.items()
-            if method in ("get", "put", "post", "patch", "delete")
-        ]
-        return render_template("api/docs.html", spec=spec, operations=operations)
+@pages.get("/api/v1/docs")
+def page():
+    """Public, like openapi.json: the description of the API holds no delegation's data."""
+    from scheduler.web.api import api
 
-    app.register_blueprint(pages)
+    spec = api.spec.to_dict()
+    operations = [
+        (path, method.upper(), operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "put", "post", "patch", "delete")
+    ]
+    return render_template("api/docs.html", spec=spec, operations=operations)
