@@ -33,9 +33,7 @@ def tokens(app, load_document, reference_document, _test_password_hash):
                 grant_role(db.session, visit, account, role)
             found[role] = create_token(db.session, account, f"{role} script")[1]
             if role == "owner":
-                found["read-only"] = create_token(
-                    db.session, account, "reader", read_only=True
-                )[1]
+                found["read-only"] = create_token(db.session, account, "reader", read_only=True)[1]
         db.session.commit()
     return found
 
@@ -74,7 +72,9 @@ def test_a_token_without_a_role_gets_404(client, tokens):
 
 def test_revoked_and_unknown_tokens_get_401(app, client, tokens):
     with app.app_context():
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(tokens["owner"])))
+        row = db.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == digest(tokens["owner"]))
+        )
         from scheduler.operations.tokens import revoke_token
 
         assert revoke_token(db.session, row.user, row.id)
@@ -102,7 +102,9 @@ def test_read_only_token_and_viewer_cannot_write(app, client, tokens):
     etag = _meeting(client, tokens["owner"]).headers["ETag"]
     for who, status in (("read-only", 403), ("viewer", 403), ("none", 404)):
         headers = {**bearer(tokens[who]), "If-Match": etag}
-        assert client.patch(meeting_url(), json={"title": "X"}, headers=headers).status_code == status
+        assert (
+            client.patch(meeting_url(), json={"title": "X"}, headers=headers).status_code == status
+        )
         assert client.post(meeting_url() + "/cancel", headers=headers).status_code == status
         response = client.post(
             f"/api/v1/delegations/{KEY}/meetings",
@@ -110,10 +112,14 @@ def test_read_only_token_and_viewer_cannot_write(app, client, tokens):
             headers=headers,
         )
         assert response.status_code == status, who
-        assert client.put(f"/api/v1/delegations/{KEY}", json={}, headers=headers).status_code == status
+        assert (
+            client.put(f"/api/v1/delegations/{KEY}", json={}, headers=headers).status_code == status
+        )
     assert _meeting(client, tokens["owner"]).get_json()["title"] != "X"
     with app.app_context():
-        assert db.session.scalar(select(HistoryEntry).where(HistoryEntry.user_id.is_not(None))) is None
+        assert (
+            db.session.scalar(select(HistoryEntry).where(HistoryEntry.user_id.is_not(None))) is None
+        )
 
 
 def test_patch_needs_a_current_if_match_and_writes_history(app, client, tokens):
@@ -225,7 +231,10 @@ def test_put_and_the_command_line_give_the_same_document(
     )
     assert response.status_code == 201, response.get_json()
     via_api = response.get_json()
-    assert client.get("/api/v1/delegations/second-visit", headers=bearer(tokens["editor"])).get_json() == via_api
+    assert (
+        client.get("/api/v1/delegations/second-visit", headers=bearer(tokens["editor"])).get_json()
+        == via_api
+    )
     changed["delegation"]["key"] = "third-visit"
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(changed))
@@ -251,11 +260,15 @@ def test_put_reports_the_same_problems_as_import_itinerary(client, runner, token
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:-1] == api_lines
     wrong_key = client.put(
-        f"/api/v1/delegations/{KEY}", json={**bad, "delegation": {**bad["delegation"], "key": "x"}},
+        f"/api/v1/delegations/{KEY}",
+        json={**bad, "delegation": {**bad["delegation"], "key": "x"}},
         headers=bearer(tokens["owner"]),
     )
     assert wrong_key.status_code == 422
-    assert {"path": "delegation.key", "message": f"must be '{KEY}', the key in the URL"} in wrong_key.get_json()["errors"]
+    assert {
+        "path": "delegation.key",
+        "message": f"must be '{KEY}', the key in the URL",
+    } in wrong_key.get_json()["errors"]
     not_json = client.put(
         f"/api/v1/delegations/{KEY}", data=b"{nope", headers=bearer(tokens["owner"])
     )
@@ -288,7 +301,9 @@ def test_rate_limit_per_token_with_retry_after(app, tokens):
 
 
 def test_create_token_command(runner, app, user):
-    result = runner.invoke(args=["create-token", "coordinator@example.org", "--name", "CRM", "--read-only"])
+    result = runner.invoke(
+        args=["create-token", "coordinator@example.org", "--name", "CRM", "--read-only"]
+    )
     assert result.exit_code == 0
     secret = result.output.strip()
     with app.app_context():
@@ -303,11 +318,16 @@ def test_openapi_and_its_page(client):
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/delegations/{key}/meetings/{meeting}" in spec["paths"]
     page = client.get("/api/v1/docs")
-    assert page.status_code == 200 and b"PATCH /api/v1/delegations/{key}/meetings/{meeting}" in page.data
+    assert (
+        page.status_code == 200
+        and b"PATCH /api/v1/delegations/{key}/meetings/{meeting}" in page.data
+    )
 
 
 def test_meetings_from_the_api_are_the_documents(app, client, tokens):
     with app.app_context():
         count = db.session.query(Meeting).count()
-    body = client.get(f"/api/v1/delegations/{KEY}/meetings", headers=bearer(tokens["viewer"])).get_json()
+    body = client.get(
+        f"/api/v1/delegations/{KEY}/meetings", headers=bearer(tokens["viewer"])
+    ).get_json()
     assert body["total"] == count

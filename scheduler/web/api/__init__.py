@@ -7,8 +7,12 @@ The OpenAPI description is generated from the views and schemas here and served 
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint
 
+from scheduler.web.api.schemas import Errors  # noqa: E402
+
 
 class Api(_Api):
+    ERROR_SCHEMA = Errors  # the "default" response of every operation: {"errors": [...]}
+
     def _register_error_handlers(self):
         """The app's one error handler answers /api in JSON (scheduler.web.api.errors)."""
 
