@@ -64,6 +64,26 @@ def authenticate_request() -> None:
         abort(403, description="this token is read-only")
     if token in db.session.dirty:  # last_used_at moved on: keep it even if the view fails
         db.session.commit()
+    key = (request.view_args or {}).get("key")
+    if key is not None and need not in (None, ACCOUNT):
+        # 404 / 403 before the body is even read: no role, no word about what is wrong in it.
+        _check(key, need, creating=request.method == "PUT")
+
+
+def _check(key: str, need: str, *, creating: bool) -> None:
+    from sqlalchemy import select
+
+    delegation_id = db.session.scalar(select(Delegation.id).where(Delegation.key == key))
+    if delegation_id is None and creating:
+        return  # a PUT of a new delegation: any account may import one (and owns it)
+    try:
+        if delegation_id is None:
+            raise access.NoSuchDelegation(key)
+        access.check_access(db.session, api_user(), delegation_id, need)
+    except access.NoSuchDelegation:
+        abort(404, description=f"no delegation '{key}' that this token may see")
+    except access.NotAllowed as exc:
+        abort(403, description=str(exc))
 
 
 def _need_of_this_request() -> str | None:
