@@ -46,6 +46,7 @@ VALUES = {
     "organization_key": "cmic",
     "venue_key": "cmic-tokyo",
     "filename": "app.css",
+    "token_id": 1,  # an API token: revoking one that is not yours changes nothing
 }
 
 

@@ -331,3 +331,25 @@ def test_meetings_from_the_api_are_the_documents(app, client, tokens):
         f"/api/v1/delegations/{KEY}/meetings", headers=bearer(tokens["viewer"])
     ).get_json()
     assert body["total"] == count
+
+
+def test_the_account_page_makes_shows_once_and_revokes(app, client, login):
+    from tests.conftest import csrf_token_from
+
+    page = client.get("/account/tokens").get_data(as_text=True)
+    created = client.post(
+        "/account/tokens",
+        data={"name": "Travel desk", "read_only": "y", "csrf_token": csrf_token_from(page)},
+    )
+    html = created.get_data(as_text=True)
+    secret = html.split('<code id="new-token">')[1].split("</code>")[0]
+    assert client.get("/api/v1/delegations", headers=bearer(secret)).status_code == 200
+    again = client.get("/account/tokens").get_data(as_text=True)
+    assert "Travel desk" in again and secret not in again and secret[:12] in again
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.name == "Travel desk"))
+    revoked = client.post(
+        f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token_from(again)}
+    )
+    assert revoked.status_code == 302
+    assert client.get("/api/v1/delegations", headers=bearer(secret)).status_code == 401
