@@ -37,9 +37,21 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def import_document_text(text: str | bytes, *, prune: bool = False):
-    """Import and commit, or roll back and raise DocumentError: nothing half-written."""
+    """Import and commit, or roll back and raise DocumentError: nothing half-written.
+
+    An .xlsx workbook (the programme spreadsheet, edited) is read into the document first;
+    its problems then name cells (``Programme!D7``)."""
+    from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
+
     try:
-        result = import_itinerary(db.session, parse_json(text), prune=prune)
+        if isinstance(text, bytes) and is_workbook(text):
+            result = import_workbook(
+                db.session,
+                text,
+                lambda document: import_itinerary(db.session, document, prune=prune),
+            )
+        else:
+            result = import_itinerary(db.session, parse_json(text), prune=prune)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -52,7 +64,8 @@ def import_document_text(text: str | bytes, *, prune: bool = False):
 @click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--prune", is_flag=True, help="Cancel meetings that the document no longer lists.")
 def import_itinerary_command(path: str, prune: bool) -> None:
-    """Validate a delegation-itinerary/1 document, then load it in one transaction."""
+    """Validate a delegation-itinerary/1 document (or the programme .xlsx, edited), then load
+    it in one transaction."""
     try:
         text = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:

@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 
+from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
 from scheduler.extensions import db
 from scheduler.itinerary import access
 from scheduler.itinerary.document import (
@@ -228,9 +229,18 @@ def import_document():
     if form.validate_on_submit():
         data = form.document.data.read()
         try:
-            result = imports.import_as(
-                db.session, current_user, parse_json(data), prune=form.prune.data
-            )
+            if is_workbook(data):
+                result = import_workbook(
+                    db.session,
+                    data,
+                    lambda document: imports.import_as(
+                        db.session, current_user, document, prune=form.prune.data
+                    ),
+                )
+            else:
+                result = imports.import_as(
+                    db.session, current_user, parse_json(data), prune=form.prune.data
+                )
             db.session.commit()
         except DocumentError as exc:
             db.session.rollback()
