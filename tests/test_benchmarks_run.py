@@ -18,6 +18,17 @@ TINY_RUNS = {
     "pages.py": ["--sizes", "10", "--repeat", "1"],
     "feeds.py": ["--events", "20", "--repeat", "1"],
     "agenda.py": ["--meetings", "6", "--repeat", "1"],
+    "api.py": [
+        "--meetings",
+        "0",
+        "--seconds",
+        "0.5",
+        "--clients",
+        "1",
+        "--workers",
+        "1",
+        "--no-postgres",
+    ],
 }
 
 

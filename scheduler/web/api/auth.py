@@ -95,14 +95,39 @@ def api_user() -> User:
     return g.api_user
 
 
-def delegation_for_request(key: str, *, loaded: bool = True) -> Delegation:
-    """The delegation KEY as this token's account may use it for this view's need."""
+def load_references(session, key: str) -> Delegation | None:
+    """The delegation with what a meeting refers to (people, venues and rooms, organisations)
+    but not its meetings: enough to check and save one meeting of a programme of any size."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from scheduler.models import Venue
+
+    return session.scalar(
+        select(Delegation)
+        .where(Delegation.key == key)
+        .options(
+            selectinload(Delegation.organizations),
+            selectinload(Delegation.people),
+            selectinload(Delegation.venues).selectinload(Venue.rooms),
+        )
+    )
+
+
+def delegation_for_request(key: str, *, loaded: bool = True, loader=None) -> Delegation:
+    """The delegation KEY as this token's account may use it for this view's need.
+
+    ``loaded``: with everything (load_delegation); else the row, or what ``loader`` loads.
+    A host's is always the whole one, restricted to its part.
+    """
     need = _need_of_this_request()
     if need is None or need == ACCOUNT:
         abort(403)
+    if loaded:
+        loader = load_delegation
     try:
         delegation, granted = access.delegation_for(
-            db.session, api_user(), key, need, loader=load_delegation if loaded else None
+            db.session, api_user(), key, need, loader=loader
         )
     except access.NoSuchDelegation:
         abort(404, description=f"no delegation '{key}' that this token may see")
@@ -110,7 +135,7 @@ def delegation_for_request(key: str, *, loaded: bool = True) -> Delegation:
         abort(403, description=str(exc))
     g.access = granted
     if granted.is_host:
-        if not loaded:
+        if loader is not load_delegation:
             delegation = load_delegation(db.session, key)
         access.restrict_to_host(db.session, delegation, granted.host_organization_id)
     return delegation

@@ -4,7 +4,7 @@ editing.create_meeting / update_meeting / set_meeting_status), so history is the
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from flask_smorest import abort
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from scheduler.itinerary.document import (
     DocumentError,
     export_delegation,
     load_delegation,
+    load_meeting,
     parse_json,
 )
 from scheduler.itinerary.editing import (
@@ -30,7 +31,12 @@ from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation
 from scheduler.operations import imports
 from scheduler.web.api import bp, schemas
-from scheduler.web.api.auth import api_needs, api_user, delegation_for_request
+from scheduler.web.api.auth import (
+    api_needs,
+    api_user,
+    delegation_for_request,
+    load_references,
+)
 from scheduler.web.common import ACCOUNT, estimate_travel, visible_conflicts
 
 ERRORS = {
@@ -212,11 +218,28 @@ def _meeting_response(meeting, status=200):
     return _meeting_body(meeting), status, {"ETag": _etag(meeting)}
 
 
+def _one_meeting(key, meeting_key):
+    """The delegation (with what meetings refer to) and its meeting MEETING_KEY, or 404."""
+    delegation = delegation_for_request(key, loaded=False, loader=load_references)
+    return delegation, _meeting_or_404(delegation, meeting_key)
+
+
 def _meeting_or_404(delegation, meeting_key):
-    meeting = next((m for m in delegation.meetings if m.key == meeting_key), None)
+    granted = g.get("access")
+    if granted is not None and granted.is_host:  # only the meetings of its part
+        meeting = next((m for m in delegation.meetings if m.key == meeting_key), None)
+    else:
+        meeting = load_meeting(db.session, delegation.id, meeting_key)
     if meeting is None:
         abort(404, description=f"no meeting '{meeting_key}' in '{delegation.key}'")
     return meeting
+
+
+def _lock(meeting) -> None:
+    """Read the meeting's row again, locked (FOR UPDATE on PostgreSQL) so that two changes of
+    it take turns; only its columns, since FOR UPDATE cannot lock an outer join's far side."""
+    columns = [attr.key for attr in meeting.__mapper__.column_attrs]
+    db.session.refresh(meeting, attribute_names=columns, with_for_update=True)
 
 
 def _expected_version(meeting) -> int:
@@ -259,8 +282,8 @@ def list_meetings(args, key):
 @api_needs()
 def create_meeting_view(data, key):
     """A new meeting; its key from the title when none is given (409 if the key is taken)."""
-    delegation = delegation_for_request(key)
-    if data.get("key") and any(m.key == data["key"] for m in delegation.meetings):
+    delegation = delegation_for_request(key, loaded=False, loader=load_references)
+    if data.get("key") and load_meeting(db.session, delegation.id, data["key"]) is not None:
         abort(409, problems=[("key", f"'{key}' already has a meeting '{data['key']}'")])
     data = {k: v for k, v in data.items() if v is not None}
     data.setdefault("key", unused_meeting_key(db.session, delegation.id, slugify(data["title"])))
@@ -280,7 +303,7 @@ def _changes(delegation, data):
 
 def _reloaded(key, meeting_key):
     db.session.expire_all()
-    return _meeting_or_404(load_delegation(db.session, key), meeting_key)
+    return _one_meeting(key, meeting_key)[1]
 
 
 @bp.route("/delegations/<key>/meetings/<meeting>", methods=["GET"])
@@ -289,7 +312,7 @@ def _reloaded(key, meeting_key):
 @api_needs()
 def get_meeting(key, meeting):
     """One meeting, with its version as the ETag to send back in If-Match."""
-    return _meeting_response(_meeting_or_404(delegation_for_request(key), meeting))
+    return _meeting_response(_one_meeting(key, meeting)[1])
 
 
 @bp.route("/delegations/<key>/meetings/<meeting>", methods=["PATCH"])
@@ -301,9 +324,8 @@ def get_meeting(key, meeting):
 @api_needs()
 def update_meeting_view(data, key, meeting):
     """Change the fields given (null clears an optional one); If-Match is required."""
-    delegation = delegation_for_request(key)
-    row = _meeting_or_404(delegation, meeting)
-    db.session.refresh(row, with_for_update=True)
+    delegation, row = _one_meeting(key, meeting)
+    _lock(row)
     version = _expected_version(row)
     current = meeting_document(row)
     merged = {**current, **data}
@@ -321,9 +343,8 @@ def update_meeting_view(data, key, meeting):
 
 
 def _set_status(key, meeting, status):
-    delegation = delegation_for_request(key)
-    row = _meeting_or_404(delegation, meeting)
-    db.session.refresh(row, with_for_update=True)
+    delegation, row = _one_meeting(key, meeting)
+    _lock(row)
     version = _expected_version(row)
     try:
         set_meeting_status(db.session, row, status, expected_version=version, user_id=api_user().id)
