@@ -8,6 +8,7 @@ hypothesis directly: schemathesis' pytest fixture loader does not run under pyte
 from __future__ import annotations
 
 import hypothesis.strategies as st
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.stateful import run_state_machine_as_test
@@ -45,6 +46,7 @@ def _on_the_reference_visit(case, anywhere: bool) -> None:
         params["key"] = KEY
 
 
+@pytest.mark.slow
 def test_every_operation_answers_within_its_description(app, tokens):  # noqa: F811
     api = _schema(app)
     headers = bearer(tokens["owner"])
@@ -75,6 +77,7 @@ def test_every_operation_answers_within_its_description(app, tokens):  # noqa: F
     assert calls >= 300
 
 
+@pytest.mark.slow
 def test_create_then_read_through_the_links(app, tokens):  # noqa: F811
     api = _schema(app)
     headers = bearer(tokens["owner"])

@@ -6,7 +6,10 @@ serves: no script, nothing from a CDN.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, render_template
+from markupsafe import Markup, escape
 
 SPEC_OPTIONS = {
     "info": {
@@ -26,6 +29,12 @@ SPEC_OPTIONS = {
 }
 
 pages = Blueprint("api_docs_page", __name__)
+
+
+@pages.app_template_filter("code_spans")
+def code_spans(text: str | None) -> Markup:
+    """The description's `code` as <code>, everything else escaped."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text or ""))))
 
 
 @pages.get("/api/v1/docs")
