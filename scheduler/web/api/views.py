@@ -64,11 +64,12 @@ IF_MATCH = {
     "description": "The meeting's ETag, as GET returned it",
     "example": '"1"',
 }
+_SAME_MEETING = {"key": "$request.path.key", "meeting": "$response.body#/key"}
+_WITH_ETAG = {**_SAME_MEETING, "header.If-Match": "$response.header.ETag"}
 MEETING_LINKS = {
-    "GetMeeting": {
-        "operationId": "get_meeting",
-        "parameters": {"key": "$request.path.key", "meeting": "$response.body#/key"},
-    }
+    "GetMeeting": {"operationId": "get_meeting", "parameters": _SAME_MEETING},
+    "UpdateMeeting": {"operationId": "update_meeting", "parameters": _WITH_ETAG},
+    "CancelMeeting": {"operationId": "cancel_meeting", "parameters": _WITH_ETAG},
 }
 
 
@@ -308,7 +309,7 @@ def _reloaded(key, meeting_key):
 
 @bp.route("/delegations/<key>/meetings/<meeting>", methods=["GET"])
 @bp.response(200, schemas.Meeting, headers={"ETag": {"schema": {"type": "string"}}})
-@bp.doc(responses=ERRORS, operationId="get_meeting")
+@bp.doc(responses=ERRORS | {200: {"links": MEETING_LINKS}}, operationId="get_meeting")
 @api_needs()
 def get_meeting(key, meeting):
     """One meeting, with its version as the ETag to send back in If-Match."""
