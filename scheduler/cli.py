@@ -39,10 +39,23 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def import_document_text(text: str | bytes, *, prune: bool = False):
-    """Import and commit, or roll back and raise DocumentError: nothing half-written."""
+    """Import and commit, or roll back and raise DocumentError: nothing half-written.
+
+    An .xlsx workbook (the programme spreadsheet, edited) is read into the document first;
+    its problems then name cells (``Programme!D7``)."""
+    from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
+
     try:
-        document = read_document(text, Limits.from_config(current_app.config))
-        result = import_itinerary(db.session, document, prune=prune)
+        if isinstance(text, bytes) and is_workbook(text):
+            result = import_workbook(
+                db.session,
+                text,
+                lambda document: import_itinerary(db.session, document, prune=prune),
+            )
+        else:
+            result = import_itinerary(
+                db.session, read_document(text, Limits.from_config(current_app.config)), prune=prune
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -55,7 +68,8 @@ def import_document_text(text: str | bytes, *, prune: bool = False):
 @click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--prune", is_flag=True, help="Cancel meetings that the document no longer lists.")
 def import_itinerary_command(path: str, prune: bool) -> None:
-    """Validate a delegation-itinerary/1 document, then load it in one transaction."""
+    """Validate a delegation-itinerary/1 document (or the programme .xlsx, edited), then load
+    it in one transaction."""
     try:
         text = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
@@ -260,6 +274,29 @@ def revoke_command(email: str, key: str) -> None:
     click.echo(f"{user.email} has no role in {key} any more")
 
 
+@click.command("create-token")
+@with_appcontext
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for (shown on the account page).")
+@click.option("--read-only", is_flag=True, help="The token may read, never write.")
+def create_token_command(email: str, name: str, read_only: bool) -> None:
+    """Print a new API token for the account EMAIL; it is shown this once, only its hash is kept."""
+    from scheduler.operations.tokens import create_token
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"no account with email '{email}'", err=True)
+        sys.exit(2)
+    try:
+        _, secret = create_token(db.session, user, name, read_only=read_only)
+    except ValueError as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(secret)
+
+
 @click.command("history")
 @with_appcontext
 @click.argument("key")
@@ -372,6 +409,7 @@ def register_commands(app: Flask) -> None:
         release_command,
         changes_command,
         send_notices_command,
+        create_token_command,
         grant_command,
         revoke_command,
         history_command,

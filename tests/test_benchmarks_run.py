@@ -24,6 +24,17 @@ TINY_RUNS = {
     + ["--pollers", "2", "--editors", "1", "--pdf-readers", "0"],
     "faults.py": ["--workers", "2", "--pollers", "2", "--readers", "1"]
     + ["--outage", "1", "--phase", "1"],
+    "api.py": [
+        "--meetings",
+        "0",
+        "--seconds",
+        "0.5",
+        "--clients",
+        "1",
+        "--workers",
+        "1",
+        "--no-postgres",
+    ],
 }
 HELPERS = {"private_postgres.py"}  # imported by the benchmarks, not one itself
 NEEDS_POSTGRES_SERVER = {"load.py", "faults.py"}
