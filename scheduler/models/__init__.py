@@ -12,6 +12,12 @@ from scheduler.models.meeting import (
     Meeting,
     MeetingOrganization,
 )
+from scheduler.models.request import (
+    INTERPRETER_CHOICES,
+    REQUEST_PRIORITIES,
+    MeetingRequest,
+    SuggestionRun,
+)
 from scheduler.models.review import ConflictAcknowledgement, ConflictOverride, ConflictSummary
 from scheduler.models.share_link import ShareLinkUse
 from scheduler.models.user import User
@@ -21,6 +27,8 @@ register_change_tracking()
 
 __all__ = [
     "ATTENDEE_ROLES",
+    "INTERPRETER_CHOICES",
+    "REQUEST_PRIORITIES",
     "DELEGATION_ROLES",
     "MEETING_KINDS",
     "MEETING_STATUSES",
@@ -36,6 +44,8 @@ __all__ = [
     "HistoryEntry",
     "Meeting",
     "MeetingOrganization",
+    "MeetingRequest",
+    "SuggestionRun",
     "Organization",
     "Person",
     "Room",
