@@ -161,7 +161,10 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     from flask_migrate import upgrade
 
     upgrade()
-    result = import_document_text(DEMO_DOCUMENT.read_bytes())
+    from scheduler.demo import demo_document
+
+    # The reference visit with its business-matching requests (scheduler/demo/).
+    result = import_document_text(json.dumps(demo_document()))
     click.echo(
         f"reference visit '{result.delegation_key}' "
         + ("loaded" if result.changed_anything else "already up to date")
