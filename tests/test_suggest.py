@@ -3,6 +3,7 @@ contract, --time-limit, --replan, and the demo's matching part."""
 
 import json
 import time
+
 from bruteforce_conflicts import brute_force_conflicts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
