@@ -19,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.delegations import bp as delegations_bp
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
+    from scheduler.web.requests import bp as requests_bp
     from scheduler.web.share import bp as share_bp
     from scheduler.web.venues import bp as venues_bp
 
@@ -30,6 +31,7 @@ def register_blueprints(app: Flask) -> None:
         meetings_bp,
         people_bp,
         venues_bp,
+        requests_bp,
         agenda_bp,
         share_bp,
     ):
