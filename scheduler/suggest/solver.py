@@ -9,6 +9,7 @@ The model (docs/benchmarks.md has its numbers):
   and each attendee's availability is cut out of the *domain* of a placement's start, together
   with the opening hours, the visit dates and the request's window. So what stays variable is
   only the interaction of the new placements with each other.
+- A venue without opening hours is used 08:00-20:00 local time (WORKING_DAY).
 - A request has one optional alternative per (venue, opening period): a start variable whose
   domain is the allowed starts on the 5-minute grid, and a presence literal. At most one
   alternative is present; a request is placed when one is. The room is a literal per fitting
@@ -51,6 +52,9 @@ STEP = 300  # seconds: starts are multiples of 5 minutes
 WEIGHTS = {"must": 100, "should": 10, "could": 1}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEW_WARNINGS = ("outside_opening_hours", "over_capacity")  # a proposal may not add these
+# Where a venue gives no opening hours (always open to the conflict rules), placements keep to
+# a working day, local time: a stricter rule than the check, so never a new conflict.
+WORKING_DAY = ("08:00", "20:00")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -243,7 +247,7 @@ class Problem:
             if venue.opening_hours:
                 pairs = venue.opening_hours.get(WEEKDAYS[day.weekday()], [])
             else:
-                pairs = [["00:00", "24:00"]]
+                pairs = [list(WORKING_DAY)]  # no hours given: open, but nobody meets at 3 am
             for opens, closes in pairs:
                 a = _wall(day, opens, tz)
                 b = _wall(day, closes, tz)
@@ -585,6 +589,8 @@ def cp_sat(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit)
     solver.parameters.num_workers = workers
+    # Stop once no further request can be placed; travel and days only refine within that.
+    solver.parameters.absolute_gap_limit = scale * 0.99
     status = solver.Solve(model)
     name = {
         cp_model.OPTIMAL: "optimal",
@@ -810,7 +816,8 @@ def solve(
     status, choices = "feasible", first
     used = "greedy"
     if method == "cp-sat" and any(r.alternatives for r in problem.requests):
-        left = time_limit - (timer.monotonic() - began) - 0.5  # the check after it
+        built = timer.monotonic() - began
+        left = time_limit - built - 1.0 - 0.3 * built  # leave time for the check after it
         status, found = cp_sat(problem, max(0.1, left), first, workers)
         if found is not None and score(problem, found) >= score(problem, first):
             choices, used = found, "cp-sat"

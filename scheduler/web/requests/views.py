@@ -260,6 +260,13 @@ def matrix(key: str):
             select(Venue).where(Venue.delegation_id == delegation.id).order_by(Venue.name)
         )
     )
+    # Offered first: the venue most of the programme happens at (the host's, as a rule).
+    used = defaultdict(int)
+    for venue_id in db.session.scalars(
+        select(Meeting.venue_id).where(Meeting.delegation_id == delegation.id)
+    ):
+        used[venue_id] += 1
+    venues.sort(key=lambda v: (-used[v.id], v.name))
     if request.method == "POST":
         ticked = set(request.form.getlist("pair"))
         venue_keys = [v for v in request.form.getlist("venues") if v in {x.key for x in venues}]
