@@ -231,7 +231,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
     print(
-        "| companies | interpreters | requests | greedy placed | greedy s | CP-SAT placed | CP-SAT s | status (result from) | limit s |"
+        "| companies | interpreters | requests | greedy placed | greedy s | CP-SAT placed "
+        "| CP-SAT s | status (result from) | limit s |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
