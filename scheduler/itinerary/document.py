@@ -1062,6 +1062,11 @@ def export_delegation(delegation: Delegation) -> dict:
         ],
         "meetings": [_meeting_document(m, m.zone_name) for m in meetings],
     }
+    return _with_requests(document, delegation, home)
+
+
+def _with_requests(document: dict, delegation: Delegation, home: str) -> dict:
+    """The document with ``meeting_requests`` where the delegation has any."""
     requests = sorted(delegation_requests(delegation), key=lambda r: r.key)
     if requests:
         document["meeting_requests"] = [_request_document(r, home) for r in requests]

@@ -541,6 +541,29 @@ def cp_sat(
         placed = model.NewBoolVar(f"placed{r}")
         model.Add(sum(presences) == placed)
         placed_terms.append(weights[request.info.priority] * placed)
+    _resources(model, person_intervals, room_intervals, interp_intervals, interp_days)
+    _travel_pairs(model, problem, person_alts)
+    scale = max_secondary * max(1, len(problem.requests)) + 1
+    model.Maximize(scale * sum(placed_terms) - sum(cost_terms))
+    _hints(model, variables, hint)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    solver.parameters.num_workers = workers
+    # Stop once no further request can be placed; travel and days only refine within that.
+    solver.parameters.absolute_gap_limit = scale * 0.99
+    status = solver.Solve(model)
+    name = {
+        cp_model.OPTIMAL: "optimal",
+        cp_model.FEASIBLE: "feasible",
+        cp_model.INFEASIBLE: "infeasible",
+    }.get(status, "unknown")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return name, None
+    return name, _read_choices(solver, variables)
+
+
+def _resources(model, person_intervals, room_intervals, interp_intervals, interp_days) -> None:
+    """No overlap per person, room and interpreter; an interpreter at one venue a day."""
     for intervals in (*person_intervals.values(), *room_intervals.values()):
         if len(intervals) > 1:
             model.AddNoOverlap(intervals)
@@ -557,7 +580,10 @@ def cp_sat(
                     model.AddImplication(lit, here)
                 at.append(here)
             model.AddAtMostOne(at)
-    # Travel between two placements of a person at different venues.
+
+
+def _travel_pairs(model, problem: Problem, person_alts) -> None:
+    """Travel between two placements of a person at different venues, where it can bite."""
     for alts in person_alts.values():
         for i, a in enumerate(alts):
             for b in alts[i + 1 :]:
@@ -573,8 +599,10 @@ def cp_sat(
                 first = model.NewBoolVar("")
                 model.Add(a[0] + a[4] + t1 <= b[0]).OnlyEnforceIf([first, a[1], b[1]])
                 model.Add(b[0] + b[4] + t2 <= a[0]).OnlyEnforceIf([first.Not(), a[1], b[1]])
-    scale = max_secondary * max(1, len(problem.requests)) + 1
-    model.Maximize(scale * sum(placed_terms) - sum(cost_terms))
+
+
+def _hints(model, variables, hint: list[_Choice]) -> None:
+    """The greedy proposal as the solver's starting point."""
     for choice in hint:
         model.AddHint(variables[(choice.request, choice.alternative)][0], choice.step)
     hinted = {(c.request, c.alternative): c for c in hint}
@@ -586,19 +614,9 @@ def cp_sat(
                 model.AddHint(lit, choice is not None and choice.room == room)
         for interp, lit in interp_lits.items():
             model.AddHint(lit, choice is not None and choice.interpreter == interp)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-    solver.parameters.num_workers = workers
-    # Stop once no further request can be placed; travel and days only refine within that.
-    solver.parameters.absolute_gap_limit = scale * 0.99
-    status = solver.Solve(model)
-    name = {
-        cp_model.OPTIMAL: "optimal",
-        cp_model.FEASIBLE: "feasible",
-        cp_model.INFEASIBLE: "infeasible",
-    }.get(status, "unknown")
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return name, None
+
+
+def _read_choices(solver, variables) -> list[_Choice]:
     choices = []
     for (r, n), (start, present, room_lits, interp_lits) in variables.items():
         if not solver.BooleanValue(present):
@@ -606,7 +624,7 @@ def cp_sat(
         room = next((rm for rm, lit in room_lits.items() if solver.BooleanValue(lit)), None)
         interp = next((i for i, lit in interp_lits.items() if solver.BooleanValue(lit)), None)
         choices.append(_Choice(r, n, solver.Value(start), room, interp))
-    return name, choices
+    return choices
 
 
 # --------------------------------------------------------------------------- the last word
@@ -700,6 +718,27 @@ def _quoted_list(meetings) -> str:
     return ", ".join(names)
 
 
+def _taken_by_others(request, placed: list[Placement], minutes: int) -> str:
+    """Why a request that could have had a place has none: others took the time."""
+    rivals = sorted(
+        {
+            p.request
+            for p in placed
+            if {pid for pid, _ in p.attendees} & set(request.people)
+            or (request.needs_interpreter and any(role == "interpreter" for _, role in p.attendees))
+            or any(p.room_id in alt.rooms for alt in request.alternatives if p.room_id)
+        }
+    )
+    names = ", ".join(rivals[:4]) + (f" and {len(rivals) - 4} more" if len(rivals) > 4 else "")
+    return (
+        f"every free {minutes} minutes that suits its attendees"
+        + (", an interpreter" if request.needs_interpreter else "")
+        + " and a room is taken by other proposed meetings"
+        + (f" ({names})" if names else "")
+        + ": give it a higher priority, widen its window or add a venue"
+    )
+
+
 def reason(problem: Problem, r: int, placed: list[Placement]) -> str:
     """Why request r has no place, in words a coordinator can act on."""
     request = problem.requests[r]
@@ -710,26 +749,7 @@ def reason(problem: Problem, r: int, placed: list[Placement]) -> str:
     if not request.people:
         return "none of its attendees is a person of the delegation"
     if request.alternatives:
-        rivals = sorted(
-            {
-                p.request
-                for p in placed
-                if {pid for pid, _ in p.attendees} & set(request.people)
-                or (
-                    request.needs_interpreter
-                    and any(role == "interpreter" for _, role in p.attendees)
-                )
-                or any(p.room_id in alt.rooms for alt in request.alternatives if p.room_id)
-            }
-        )
-        names = ", ".join(rivals[:4]) + (f" and {len(rivals) - 4} more" if len(rivals) > 4 else "")
-        return (
-            f"every free {minutes} minutes that suits its attendees"
-            + (", an interpreter" if request.needs_interpreter else "")
-            + " and a room is taken by other proposed meetings"
-            + (f" ({names})" if names else "")
-            + ": give it a higher priority, widen its window or add a venue"
-        )
+        return _taken_by_others(request, placed, minutes)
     reasons = list(request.why_not)
     window = [(-(10**12), 10**12)]
     if info.not_before is not None:

@@ -108,6 +108,38 @@ def _parse_local(text: str, zone_name: str, field: str, errors: dict) -> datetim
         return None
 
 
+def _check_form(values: dict, people, venues, delegation, errors: dict):
+    """The form's fields checked (``errors`` names each wrong one): duration and window."""
+    person_keys = {p.key for p in people}
+    venue_keys = {v.key for v in venues}
+    if not values["title"]:
+        errors["title"] = gettext("title: give the meeting a title")
+    elif len(values["title"]) > 300:
+        errors["title"] = gettext("title: at most 300 characters")
+    if values["key"] and (not KEY_RE.match(values["key"]) or len(values["key"]) > KEY_MAX):
+        errors["key"] = gettext("key: lowercase letters, digits and single hyphens")
+    if not values["attendees"] or not set(values["attendees"]) <= person_keys:
+        errors["attendees"] = gettext("attendees: choose at least one person")
+    if not values["venues"] or not set(values["venues"]) <= venue_keys:
+        errors["venues"] = gettext("venues: choose at least one venue")
+    try:
+        duration = int(values["duration_minutes"])
+        if not 5 <= duration <= 1440:
+            raise ValueError
+    except ValueError:
+        errors["duration_minutes"] = gettext("duration_minutes: a whole number from 5 to 1440")
+        duration = DEFAULT_DURATION
+    if values["priority"] not in REQUEST_PRIORITIES:
+        errors["priority"] = gettext("priority: must, should or could")
+    if values["interpreter"] not in INTERPRETER_CHOICES:
+        errors["interpreter"] = gettext("interpreter: if_needed or none")
+    not_before = _parse_local(values["not_before"], delegation.timezone, "not_before", errors)
+    not_after = _parse_local(values["not_after"], delegation.timezone, "not_after", errors)
+    if not_before and not_after and not_after <= not_before:
+        errors["not_after"] = gettext("not_after: must be after not_before")
+    return duration, not_before, not_after
+
+
 @bp.route("/delegations/<key>/requests/new", methods=["GET", "POST"])
 @login_required
 @needs(get="edit", post="edit")
@@ -146,33 +178,7 @@ def create(key: str):
         )
         values["attendees"] = form.getlist("attendees")
         values["venues"] = form.getlist("venues")
-        person_keys = {p.key for p in people}
-        venue_keys = {v.key for v in venues}
-        if not values["title"]:
-            errors["title"] = gettext("title: give the meeting a title")
-        elif len(values["title"]) > 300:
-            errors["title"] = gettext("title: at most 300 characters")
-        if values["key"] and (not KEY_RE.match(values["key"]) or len(values["key"]) > KEY_MAX):
-            errors["key"] = gettext("key: lowercase letters, digits and single hyphens")
-        if not values["attendees"] or not set(values["attendees"]) <= person_keys:
-            errors["attendees"] = gettext("attendees: choose at least one person")
-        if not values["venues"] or not set(values["venues"]) <= venue_keys:
-            errors["venues"] = gettext("venues: choose at least one venue")
-        try:
-            duration = int(values["duration_minutes"])
-            if not 5 <= duration <= 1440:
-                raise ValueError
-        except ValueError:
-            errors["duration_minutes"] = gettext("duration_minutes: a whole number from 5 to 1440")
-            duration = DEFAULT_DURATION
-        if values["priority"] not in REQUEST_PRIORITIES:
-            errors["priority"] = gettext("priority: must, should or could")
-        if values["interpreter"] not in INTERPRETER_CHOICES:
-            errors["interpreter"] = gettext("interpreter: if_needed or none")
-        not_before = _parse_local(values["not_before"], delegation.timezone, "not_before", errors)
-        not_after = _parse_local(values["not_after"], delegation.timezone, "not_after", errors)
-        if not_before and not_after and not_after <= not_before:
-            errors["not_after"] = gettext("not_after: must be after not_before")
+        duration, not_before, not_after = _check_form(values, people, venues, delegation, errors)
         taken = set(
             db.session.scalars(
                 select(MeetingRequest.key).where(MeetingRequest.delegation_id == delegation.id)
