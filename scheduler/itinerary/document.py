@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 from jsonschema import Draft202012Validator
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from scheduler.itinerary.history import ImportHistory, actor_of
@@ -244,11 +244,21 @@ def _unique_keys(items, base: str, problems: list[Problem]) -> dict[str, int]:
     return seen
 
 
-def _parse_time(value, zone_name, path, problems) -> datetime | None:
+def _parse_time(value, zone_name, path, problems, seen=None) -> datetime | None:
+    """The instant, or None with the problem noted. ``seen`` caches the instants of one
+    document: meetings share their start and end times (a datetime is immutable; a time
+    that raises is not cached and raises again, with its own path)."""
     if not isinstance(value, str) or zone_name is None:
         return None
+    if seen is not None:
+        instant = seen.get((value, zone_name))
+        if instant is not None:
+            return instant
     try:
-        return parse_document_datetime(value, zone_name)
+        instant = parse_document_datetime(value, zone_name)
+        if seen is not None:
+            seen[(value, zone_name)] = instant
+        return instant
     except WallClockError as exc:
         problems.append(Problem(path, str(exc)))
     except ValueError as exc:
@@ -307,6 +317,7 @@ class _Known:
     venues: dict[str, int]
     venue_zone: dict[str, str | None]
     venue_rooms: dict[str, set[str]]
+    instants: dict = field(default_factory=dict)  # (text, zone) -> instant, this document's
 
 
 def _check_delegation(document: dict, problems: list[Problem]) -> str | None:
@@ -463,8 +474,9 @@ def _check_meeting(meeting: dict, base: str, known: _Known, problems: list[Probl
             )
         else:
             attending[person] = j
-    start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
-    end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
+    seen = known.instants
+    start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems, seen)
+    end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems, seen)
     if start and end and end <= start:
         problems.append(
             Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}")
@@ -511,18 +523,43 @@ def _problem_order(problem: Problem):
 # --------------------------------------------------------------------------- import
 
 
-def import_itinerary(session: Session, document: Any, *, prune: bool = False) -> ImportResult:
+def import_itinerary(
+    session: Session, document: Any, *, prune: bool = False, _history: bool = True
+) -> ImportResult:
     """Validate, then load or update the delegation; the caller commits.
 
-    Raises DocumentError (nothing written) for an invalid document.
+    Raises DocumentError (nothing written) for an invalid document. ``_history=False`` is
+    for bench/import.py alone, to measure what the history costs: the product always
+    writes it.
     """
     with cycle_collection_paused():
         valid = validate_document(document)
         loader = _Loader(session, valid, prune)
+        if not _history:
+            loader.history = _NoHistory(session)
         with loader.history.paused():
             result = loader.load()
         loader.history.write(actor_of(session))
         return result
+
+
+class _NoHistory(ImportHistory):
+    """Notes nothing and writes nothing (the benchmark's import without history)."""
+
+    def know(self, column, ids_by_key):
+        pass
+
+    def created(self, entity, key, delegation_id, fields):
+        pass
+
+    def updated(self, obj, fields):
+        pass
+
+    def changed(self, entity, key, delegation_id, changes):
+        pass
+
+    def write(self, user_id):
+        return 0
 
 
 class _Loader:
@@ -534,6 +571,7 @@ class _Loader:
         self.valid = valid
         self.prune = prune
         self.existing_meetings: dict[str, Meeting] = {}
+        self.kept: list[dict] = []
         self.history = ImportHistory(session)
 
     def load(self) -> ImportResult:
@@ -692,11 +730,12 @@ class _Loader:
         return {obj.key: obj for obj in self.session.scalars(query)}
 
     def _bulk_insert(self, model, rows: list[dict]) -> None:
-        """One executemany, batched by the driver: no RETURNING in parameter order, which
-        SQLite can only do a row at a time. render_nulls keeps every row the same shape, so
-        rows with and without optional values are not split into separate statements."""
+        """One executemany of Core's insert, batched by the driver: no RETURNING in parameter
+        order, which SQLite can only do a row at a time, and not the ORM's bulk path, which
+        spent more time collecting each row's parameters than the database spent writing
+        them. Every row of a table has the same keys, so it is a single statement."""
         if rows:
-            self.session.execute(insert(model).execution_options(render_nulls=True), rows)
+            self.session.connection().execute(model.__table__.insert(), rows)
 
     def _ids_by_key(self, model) -> dict[str, int]:
         query = select(model.key, model.id).where(model.delegation_id == self.delegation.id)
@@ -706,6 +745,10 @@ class _Loader:
         """Rows matched by key are updated, the others inserted in bulk: key -> id of each."""
         if existing is None:
             existing = self._existing(model)
+        # Held for the whole import: the session keeps its objects only weakly, and the
+        # history of rooms and travel times reads their venues from the identity map
+        # (dropped, that was a query per room and travel time on every re-import).
+        self.kept.append(existing)
         ids: dict[str, int] = {}
         new_rows = []
         name = model.__tablename__
@@ -839,10 +882,8 @@ class _Loader:
                 self.session.execute(
                     delete(MeetingOrganization).where(MeetingOrganization.meeting_id.in_(chunk))
                 )
-        if attendance_rows:
-            self.session.execute(insert(Attendance), attendance_rows)
-        if link_rows:
-            self.session.execute(insert(MeetingOrganization), link_rows)
+        self._bulk_insert(Attendance, attendance_rows)
+        self._bulk_insert(MeetingOrganization, link_rows)
 
     def _note_links(self, key, have_people, wanted_people, have_orgs, wanted_orgs, action=None):
         def people(pairs):
