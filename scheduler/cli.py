@@ -277,8 +277,95 @@ def history_command(key: str, as_json: bool, limit: int | None) -> None:
         )
 
 
+def _delegation_or_exit(key: str) -> Delegation:
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    return delegation
+
+
+@click.command("release")
+@with_appcontext
+@click.argument("key")
+@click.option("--note", help="What this version is about; shown with it.")
+@click.option("--notify", is_flag=True, help="Email each person whose meetings changed.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"version": N, "changes": ...}.')
+def release_command(key: str, note: str | None, notify: bool, as_json: bool) -> None:
+    """Publish the draft of KEY as the next version, whatever conflicts are open (recorded)."""
+    from flask import current_app
+
+    from scheduler.operations.releases import release
+
+    delegation = _delegation_or_exit(key)
+    new, changes = release(
+        db.session,
+        delegation,
+        note=note,
+        notify=notify,
+        estimate_travel=estimates_travel(current_app.config),
+    )
+    db.session.commit()
+    if as_json:
+        document = {"version": new.version, "changes": changes.as_json()}
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(new.version)
+
+
+@click.command("changes")
+@with_appcontext
+@click.argument("key")
+@click.option("--since", type=int, help="From release N (default: the latest).")
+@click.option("--until", type=int, help="To release M (default: the draft).")
+@click.option("--json", "as_json", is_flag=True, help="Print the spec's CHANGES object.")
+def changes_command(key: str, since: int | None, until: int | None, as_json: bool) -> None:
+    """The changes of KEY from release N (default: the latest) to M (default: the draft)."""
+    from scheduler.itinerary.releases import UnknownVersion, changes_between
+
+    delegation = _delegation_or_exit(key)
+    loaded = load_delegation(db.session, key) if until is None else delegation
+    try:
+        changes = changes_between(db.session, loaded, since=since, until=until)
+    except UnknownVersion as exc:
+        click.echo(f"no release {exc.args[0]} of '{key}'", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(changes.as_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"from {changes.since or 'nothing released'} to {changes.until}:")
+    for key_ in changes.added:
+        click.echo(f"  added      {key_}")
+    for key_ in changes.cancelled:
+        click.echo(f"  cancelled  {key_}")
+    for entry in changes.moved:
+        before, after = entry["before"], entry["after"]
+        click.echo(
+            f"  moved      {entry['meeting']}: {before['start']} {before['venue'] or '-'}"
+            f" -> {after['start']} {after['venue'] or '-'}"
+        )
+    for entry in changes.changed:
+        click.echo(f"  changed    {entry['meeting']}: {', '.join(entry['fields'])}")
+    if not changes:
+        click.echo("  no changes")
+
+
+@click.command("send-notices")
+@with_appcontext
+def send_notices_command() -> None:
+    """Send the change notices still waiting (a mail server was down); safe to run from cron."""
+    from scheduler.operations.notices import sweep_notices
+
+    releases = sweep_notices()
+    db.session.commit()
+    click.echo(f"{len(releases)} releases had notices waiting")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
+        release_command,
+        changes_command,
+        send_notices_command,
         grant_command,
         revoke_command,
         history_command,

@@ -31,6 +31,15 @@ class Defaults:
     SIGN_IN_LIMIT_PER_ACCOUNT = "5 per minute"
     SIGN_IN_LIMIT_PER_ADDRESS = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = True
+    # Change notices by email (see README's configuration table).
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = None  # unset: scheduler@localhost
+    # How long a notice being sent is held by its worker before another may take it again.
+    NOTICE_LEASE_SECONDS = 120
 
 
 def from_environment() -> dict:
@@ -44,9 +53,18 @@ def from_environment() -> dict:
         "CALENDAR_UID_DOMAIN",
         "REDIS_URL",
         "JOBS_QUEUE",
+        "MAIL_SERVER",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "MAIL_DEFAULT_SENDER",
     ):
         if os.environ.get(name):
             settings[name] = os.environ[name]
+    for name in ("MAIL_PORT", "NOTICE_LEASE_SECONDS"):
+        if os.environ.get(name):
+            settings[name] = int(os.environ[name])
+    if os.environ.get("MAIL_USE_TLS"):
+        settings["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].lower() in ("1", "true", "yes", "on")
     return settings
 
 

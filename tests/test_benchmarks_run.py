@@ -19,6 +19,7 @@ TINY_RUNS = {
     "feeds.py": ["--events", "20", "--repeat", "1"],
     "agenda.py": ["--meetings", "6", "--repeat", "1"],
     "validators.py": ["--sizes", "100", "--repeat", "1"],
+    "releases.py": ["--sizes", "100", "200"],
 }
 
 

@@ -15,6 +15,7 @@ ARGUMENTS = {
     "person_key": "lim",
     "venue_key": "ipark",
     "organization_key": "mss",
+    "version": 1,
 }
 
 
@@ -45,11 +46,12 @@ def test_only_the_expected_routes_are_public(app):
         "share.agenda_pdf",
         "share.calendar",
         "share.meeting_ics",
+        "share.changes",
     }
 
 
 @pytest.fixture
-def visit(load_document):
+def visit(app, load_document):
     doc = minimal_document()
     doc["organizations"] = [{"key": "mss", "name": "Ministry of SMEs and Startups"}]
     doc["people"] = [{"key": "lim", "name": "LIM Jeong-wook", "organization": "mss"}]
@@ -62,6 +64,13 @@ def visit(load_document):
         {"key": "talk", "title": "Talk", "start": "2024-09-25T10:00", "end": "2024-09-25T11:00"}
     ]
     load_document(doc)
+    with app.app_context():  # version 1, so that its page exists
+        from scheduler.extensions import db
+        from scheduler.models import Delegation
+        from scheduler.operations.releases import release
+
+        release(db.session, db.session.scalar(db.select(Delegation)))
+        db.session.commit()
 
 
 def test_every_coordinator_page_needs_sign_in(app, visit):

@@ -12,6 +12,7 @@ from scheduler.models.meeting import (
     Meeting,
     MeetingOrganization,
 )
+from scheduler.models.release import NOTICE_STATES, Notice, Release
 from scheduler.models.review import ConflictAcknowledgement, ConflictOverride, ConflictSummary
 from scheduler.models.share_link import ShareLinkUse
 from scheduler.models.user import User
@@ -36,8 +37,11 @@ __all__ = [
     "HistoryEntry",
     "Meeting",
     "MeetingOrganization",
+    "NOTICE_STATES",
+    "Notice",
     "Organization",
     "Person",
+    "Release",
     "Room",
     "ShareLinkUse",
     "TravelTime",

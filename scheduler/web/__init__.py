@@ -19,7 +19,9 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.delegations import bp as delegations_bp
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
+    from scheduler.web.releases import bp as releases_bp
     from scheduler.web.share import bp as share_bp
+    from scheduler.web.timetable import bp as timetable_bp
     from scheduler.web.venues import bp as venues_bp
 
     register_template_helpers(app)
@@ -30,8 +32,10 @@ def register_blueprints(app: Flask) -> None:
         meetings_bp,
         people_bp,
         venues_bp,
+        releases_bp,
         agenda_bp,
         share_bp,
+        timetable_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -83,6 +83,10 @@ def register_template_helpers(app) -> None:
     app.add_template_global(behind_share_link)
     app.add_template_global(native_language)
     app.add_template_filter(conflict_kind_label, "conflict_kind")
+    from scheduler.web.releases.views import titles_of, unreleased_count
+
+    app.add_template_global(unreleased_count)
+    app.add_template_global(titles_of)
 
 
 # --------------------------------------------------------------------------- who may do what
