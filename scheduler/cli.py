@@ -39,10 +39,23 @@ MIN_PASSWORD_LENGTH = accounts.MIN_PASSWORD_LENGTH
 
 
 def import_document_text(text: str | bytes, *, prune: bool = False):
-    """Import and commit, or roll back and raise DocumentError: nothing half-written."""
+    """Import and commit, or roll back and raise DocumentError: nothing half-written.
+
+    An .xlsx workbook (the programme spreadsheet, edited) is read into the document first;
+    its problems then name cells (``Programme!D7``)."""
+    from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
+
     try:
-        document = read_document(text, Limits.from_config(current_app.config))
-        result = import_itinerary(db.session, document, prune=prune)
+        if isinstance(text, bytes) and is_workbook(text):
+            result = import_workbook(
+                db.session,
+                text,
+                lambda document: import_itinerary(db.session, document, prune=prune),
+            )
+        else:
+            result = import_itinerary(
+                db.session, read_document(text, Limits.from_config(current_app.config)), prune=prune
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -55,7 +68,8 @@ def import_document_text(text: str | bytes, *, prune: bool = False):
 @click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--prune", is_flag=True, help="Cancel meetings that the document no longer lists.")
 def import_itinerary_command(path: str, prune: bool) -> None:
-    """Validate a delegation-itinerary/1 document, then load it in one transaction."""
+    """Validate a delegation-itinerary/1 document (or the programme .xlsx, edited), then load
+    it in one transaction."""
     try:
         text = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
@@ -157,7 +171,10 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     from flask_migrate import upgrade
 
     upgrade()
-    result = import_document_text(DEMO_DOCUMENT.read_bytes())
+    from scheduler.demo import demo_document
+
+    # The reference visit with its business-matching requests (scheduler/demo/).
+    result = import_document_text(json.dumps(demo_document()))
     click.echo(
         f"reference visit '{result.delegation_key}' "
         + ("loaded" if result.changed_anything else "already up to date")
@@ -200,6 +217,71 @@ def check_command(key: str, as_json: bool, no_estimate: bool) -> None:
     else:
         click.echo(conflict_table(conflicts, key))
     sys.exit(1 if has_errors(conflicts) else 0)
+
+
+def proposal_text(proposal: dict, key: str) -> str:
+    """The proposal for a terminal: one line per placement, then the unplaced and why."""
+    lines = [
+        f"{len(proposal['placed'])} placed, {len(proposal['unplaced'])} unplaced in {key} "
+        f"({proposal['status']}, {proposal['seconds']:.1f} s)"
+    ]
+    for p in proposal["placed"]:
+        where = p["venue"] + (f"/{p['room']}" if p["room"] else "")
+        lines.append(
+            f"  {p['request']}: {p['start']} - {p['end'][11:]} at {where} "
+            f"({', '.join(p['attendees'])})"
+        )
+    if proposal["unplaced"]:
+        lines.append("Unplaced:")
+        lines += [f"  {u['request']}: {u['reason']}" for u in proposal["unplaced"]]
+    return "\n".join(lines)
+
+
+@click.command("suggest")
+@with_appcontext
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON (the spec's).")
+@click.option(
+    "--apply", "apply", is_flag=True, help="Save the placed requests as tentative meetings."
+)
+@click.option("--replan", is_flag=True, help="Also move tentative meetings of earlier suggestions.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds the search may take.",
+)
+def suggest_command(key: str, as_json: bool, apply: bool, replan: bool, time_limit: float) -> None:
+    """Propose a time, venue and room for each open meeting request of the delegation KEY."""
+    from flask import current_app
+
+    from scheduler.suggest import apply_proposal, propose
+
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    proposal = propose(
+        db.session,
+        delegation,
+        replan=replan,
+        time_limit=time_limit,
+        estimate_travel=estimates_travel(current_app.config),
+    )
+    if apply:
+        try:
+            apply_proposal(db.session, delegation, proposal)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    if as_json:
+        click.echo(json.dumps(proposal, indent=2, ensure_ascii=False))
+    else:
+        click.echo(proposal_text(proposal, key))
+        if apply:
+            click.echo(f"Saved {len(proposal['placed'])} tentative meeting(s).")
 
 
 def _account_and_delegation(email: str, key: str) -> tuple[User, Delegation]:
@@ -248,6 +330,29 @@ def revoke_command(email: str, key: str) -> None:
         sys.exit(2)
     db.session.commit()
     click.echo(f"{user.email} has no role in {key} any more")
+
+
+@click.command("create-token")
+@with_appcontext
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for (shown on the account page).")
+@click.option("--read-only", is_flag=True, help="The token may read, never write.")
+def create_token_command(email: str, name: str, read_only: bool) -> None:
+    """Print a new API token for the account EMAIL; it is shown this once, only its hash is kept."""
+    from scheduler.operations.tokens import create_token
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"no account with email '{email}'", err=True)
+        sys.exit(2)
+    try:
+        _, secret = create_token(db.session, user, name, read_only=read_only)
+    except ValueError as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(secret)
 
 
 @click.command("history")
@@ -362,6 +467,7 @@ def register_commands(app: Flask) -> None:
         release_command,
         changes_command,
         send_notices_command,
+        create_token_command,
         grant_command,
         revoke_command,
         history_command,
@@ -370,6 +476,7 @@ def register_commands(app: Flask) -> None:
         create_user_command,
         share_links_command,
         check_command,
+        suggest_command,
         quickstart_command,
     ):
         app.cli.add_command(command)

@@ -58,6 +58,8 @@ class Defaults:
     RETRY_AFTER_SECONDS = 5
     # Logs: "json" writes one JSON object a line with the request id; "text" Flask's default.
     LOG_FORMAT = "text"
+    # Requests per API token (Flask-Limiter notation); beyond it 429 with Retry-After.
+    API_RATE_LIMIT = "600 per minute"
 
 
 def from_environment() -> dict:
@@ -77,6 +79,7 @@ def from_environment() -> dict:
         "MAIL_DEFAULT_SENDER",
         "PREFERRED_URL_SCHEME",
         "LOG_FORMAT",
+        "API_RATE_LIMIT",
     ):
         if os.environ.get(name):
             settings[name] = os.environ[name]

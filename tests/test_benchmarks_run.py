@@ -18,12 +18,25 @@ TINY_RUNS = {
     "pages.py": ["--sizes", "10", "--repeat", "1"],
     "feeds.py": ["--events", "20", "--repeat", "1"],
     "agenda.py": ["--meetings", "6", "--repeat", "1"],
+    "validators.py": ["--sizes", "100", "--repeat", "1"],
     "releases.py": ["--sizes", "100", "200"],
     # Both start their own PostgreSQL (bench/private_postgres.py) and gunicorn.
     "load.py": ["--private-postgres", "--seconds", "2", "--workers", "1"]
     + ["--pollers", "2", "--editors", "1", "--pdf-readers", "0"],
     "faults.py": ["--workers", "2", "--pollers", "2", "--readers", "1"]
     + ["--outage", "1", "--phase", "1"],
+    "api.py": [
+        "--meetings",
+        "0",
+        "--seconds",
+        "0.5",
+        "--clients",
+        "1",
+        "--workers",
+        "1",
+        "--no-postgres",
+    ],
+    "suggest.py": ["--sizes", "8", "--time-limit", "2", "--no-demo"],
 }
 HELPERS = {"private_postgres.py"}  # imported by the benchmarks, not one itself
 NEEDS_POSTGRES_SERVER = {"load.py", "faults.py"}

@@ -84,7 +84,7 @@ def _sheet(workbook: Workbook, title: str, columns, rows: Iterable[tuple], *, fi
     return sheet
 
 
-def _person_label(person) -> str:
+def person_label(person) -> str:
     label = person.display_name
     if person.organization is not None:
         label += f", {person.organization.name}"
@@ -121,7 +121,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
                 m.venue.address if m.venue is not None else None,
                 "; ".join(o.name for o in m.organizations) or None,
                 "\n".join(
-                    _person_label(a.person) + ("" if a.role == "required" else f" ({a.role})")
+                    person_label(a.person) + ("" if a.role == "required" else f" ({a.role})")
                     for a in m.attendances
                 )
                 or None,
@@ -167,6 +167,8 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
         ((t.from_venue.name, t.to_venue.name, t.minutes, t.mode) for t in legs),
     )
     workbook.properties.title = f"{delegation.name}: programme, version {delegation.revision}"
+    # Which delegation an edited copy belongs to, when it is imported back (spreadsheet_import).
+    workbook.properties.identifier = delegation.key
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

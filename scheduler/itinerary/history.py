@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.itinerary.times import utcnow
@@ -110,7 +110,9 @@ def record_rows(session: Session, rows: Iterable[dict]) -> int:
     now = utcnow()
     batch = [{"at": now, "changes": {}, **row} for row in rows]
     if batch:
-        session.execute(insert(HistoryEntry), batch)
+        # Core, not the ORM's bulk insert: the same executemany without the ORM building
+        # a parameter set per row (a third of the history's cost at 20,000 meetings).
+        session.connection().execute(HistoryEntry.__table__.insert(), batch)
     return len(batch)
 
 
@@ -226,6 +228,7 @@ _REFERENCES = {
     "to_venue_id": ("to", "Venue"),
 }
 _NOT_FIELDS = frozenset({"id", "delegation_id", "position"})
+_SKIPPED_ON_CREATE = _NOT_FIELDS | NOT_RECORDED
 
 
 def actor_of(session: Session) -> int | None:
@@ -261,6 +264,8 @@ def _entity_of(session: Session, obj) -> tuple[str, str, int] | None:
         return "delegation", obj.key, obj.id
     if isinstance(obj, m.Organization | m.Person | m.Venue | m.Meeting):
         return type(obj).__name__.lower(), obj.key, obj.delegation_id
+    if isinstance(obj, m.MeetingRequest):
+        return "meeting_request", obj.key, obj.delegation_id
     if isinstance(obj, m.Room):
         venue = obj.venue or session.get(m.Venue, obj.venue_id)
         return "room", f"{venue.key}/{obj.key}", venue.delegation_id
@@ -486,13 +491,21 @@ class ImportHistory:
         return entry
 
     def created(self, entity: str, key: str, delegation_id: int, fields: dict) -> None:
+        # diff({}, values) written out: called for every row of an import, so the fields that
+        # are never recorded are skipped before their values are made JSON, not after.
         values = {}
         for name, value in fields.items():
-            if name in _NOT_FIELDS or value is None or value == [] or value == {}:
+            if name in _SKIPPED_ON_CREATE or value is None or value == [] or value == {}:
                 continue
-            label, value = self._readable(name, value)
-            values[label] = value
-        self._entry(entity, key, delegation_id, "create")["changes"].update(diff({}, values))
+            if name in _REFERENCES:
+                name, value = self._readable(name, value)
+            values[name] = value
+        changes = {}
+        for name in sorted(values):
+            new = jsonable(values[name])
+            if new is not None:
+                changes[name] = [None, new]
+        self._entry(entity, key, delegation_id, "create")["changes"].update(changes)
 
     def updated(self, obj, fields: dict) -> None:
         """Before ``fields`` are assigned to ``obj``: note those that differ."""

@@ -1,6 +1,7 @@
 """The schema, one module per aggregate; importing this registers every table."""
 
 from scheduler.models.access import DELEGATION_ROLES, DelegationRole, HistoryEntry
+from scheduler.models.api_token import ApiToken
 from scheduler.models.calendar_feed import CalendarFeedValidator
 from scheduler.models.changes import register_change_tracking
 from scheduler.models.delegation import PERSON_ROLES, Delegation, Organization, Person
@@ -13,6 +14,12 @@ from scheduler.models.meeting import (
     MeetingOrganization,
 )
 from scheduler.models.release import NOTICE_STATES, Notice, Release
+from scheduler.models.request import (
+    INTERPRETER_CHOICES,
+    REQUEST_PRIORITIES,
+    MeetingRequest,
+    SuggestionRun,
+)
 from scheduler.models.review import ConflictAcknowledgement, ConflictOverride, ConflictSummary
 from scheduler.models.share_link import ShareLinkUse
 from scheduler.models.user import User
@@ -21,7 +28,10 @@ from scheduler.models.venue import WEEKDAYS, Room, TravelTime, Venue
 register_change_tracking()
 
 __all__ = [
+    "ApiToken",
     "ATTENDEE_ROLES",
+    "INTERPRETER_CHOICES",
+    "REQUEST_PRIORITIES",
     "DELEGATION_ROLES",
     "MEETING_KINDS",
     "MEETING_STATUSES",
@@ -39,6 +49,8 @@ __all__ = [
     "MeetingOrganization",
     "NOTICE_STATES",
     "Notice",
+    "MeetingRequest",
+    "SuggestionRun",
     "Organization",
     "Person",
     "Release",

@@ -30,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
     from scheduler.web.releases import bp as releases_bp
+    from scheduler.web.requests import bp as requests_bp
     from scheduler.web.share import bp as share_bp
     from scheduler.web.team import bp as team_bp
     from scheduler.web.timetable import bp as timetable_bp
@@ -41,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     for error in DATABASE_UNAVAILABLE:
         app.register_error_handler(error, _database_unavailable_page)
     app.register_blueprint(health_bp)
+    register_api(app)
     for blueprint in (
         auth_bp,
         delegations_bp,
@@ -48,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
         people_bp,
         venues_bp,
         releases_bp,
+        requests_bp,
         agenda_bp,
         share_bp,
         accounts_bp,
@@ -57,9 +60,30 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+def register_api(app: Flask) -> None:
+    """/api/v1 (scheduler.web.api), its OpenAPI description and the page of it."""
+    from scheduler.web.api import api, docs
+    from scheduler.web.api import bp as api_bp
+
+    app.config.setdefault("API_TITLE", "Delegation-visit scheduler")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", docs.SPEC_OPTIONS)
+    api.init_app(app)
+    api.register_blueprint(api_bp)
+    app.register_blueprint(docs.pages)
+
+
 def _http_error_page(error: HTTPException):
     """A page in the site's words for every HTTP error, never a bare server default."""
-    from flask import current_app
+    from flask import current_app, request
+
+    if request.path == "/api" or request.path.startswith("/api/"):
+        from scheduler.web.api.errors import http_error_response
+
+        return http_error_response(error)
 
     limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
     # A view that aborted with its own description (say, which field was wrong) keeps it.

@@ -1,7 +1,7 @@
 """the language of an account's pages
 
 Revision ID: 09b1fde8490f
-Revises: fdffef03373f
+Revises: 94bb887bf270
 Create Date: 2026-12-02 16:44:52.651182
 
 """
@@ -13,7 +13,7 @@ import scheduler.models.types
 
 # revision identifiers, used by Alembic.
 revision = '09b1fde8490f'
-down_revision = 'fdffef03373f'
+down_revision = '94bb887bf270'
 branch_labels = None
 depends_on = None
 

@@ -39,8 +39,10 @@ class DelegationForm(EditStamped, FlaskForm):
 
 class ImportForm(FlaskForm):
     document = FileField(
-        "Itinerary document (JSON)",
-        validators=[FileRequired("Choose a delegation-itinerary/1 JSON file.")],
+        "Itinerary document (JSON) or programme spreadsheet (.xlsx)",
+        validators=[
+            FileRequired("Choose a delegation-itinerary/1 JSON file or the programme .xlsx.")
+        ],
     )
     prune = BooleanField("Cancel meetings that the document no longer lists")
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
 from scheduler.extensions import db
 from scheduler.itinerary import access
 from scheduler.itinerary.document import (
@@ -252,8 +253,21 @@ def import_document():
     if form.validate_on_submit():
         data = form.document.data.read()
         try:
-            document = read_document(data, Limits.from_config(current_app.config))
-            result = imports.import_as(db.session, current_user, document, prune=form.prune.data)
+            if is_workbook(data):
+                result = import_workbook(
+                    db.session,
+                    data,
+                    lambda document: imports.import_as(
+                        db.session, current_user, document, prune=form.prune.data
+                    ),
+                )
+            else:
+                result = imports.import_as(
+                    db.session,
+                    current_user,
+                    read_document(data, Limits.from_config(current_app.config)),
+                    prune=form.prune.data,
+                )
             db.session.commit()
         except DocumentError as exc:
             db.session.rollback()
