@@ -36,6 +36,8 @@ from pathlib import Path
 
 import weasyprint
 
+from scheduler.i18n import current_language
+
 from scheduler.models import Delegation, Person
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ _RENDERING_SOURCES = (
     *sorted((_PACKAGE / "templates" / "agenda").glob("*.html")),
     _PACKAGE / "static" / "agenda.css",
     _PACKAGE / "static" / "vendor" / "fonts" / "fonts-pdf.css",  # names the fonts' versions
+    _PACKAGE / "i18n.py",  # dates, times and names as each language writes them
+    *sorted((_PACKAGE / "translations").glob("*/LC_MESSAGES/messages.mo")),
 )
 
 
@@ -88,6 +92,7 @@ class PdfKey:
     share_selector: str | None  # the link's selector for shared copies; None behind sign-in
     estimate_travel: bool
     renderer: str
+    language: str = "en"  # the copy's language: en, ko, ja
 
     @classmethod
     def for_copy(
@@ -111,6 +116,7 @@ class PdfKey:
             share_selector=share_selector,
             estimate_travel=estimate_travel,
             renderer=renderer_fingerprint(),
+            language=current_language(),
         )
 
     @property
@@ -123,7 +129,7 @@ class PdfKey:
         who = f"p{self.person_id}" if self.person_id is not None else "all"
         via = self.share_selector or "signed-in"
         travel = "est" if self.estimate_travel else "noest"
-        return f"{self.audience}-{who}-{self.paper}-{via}-{travel}.pdf"
+        return f"{self.audience}-{who}-{self.paper}-{via}-{travel}-{self.language}.pdf"
 
 
 @dataclass(frozen=True)

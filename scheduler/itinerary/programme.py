@@ -25,6 +25,7 @@ class ConflictBadge:
     severity: str
     acknowledged: bool
     messages: tuple[str, ...]
+    conflicts: tuple = ()  # the Conflicts themselves, for words in the reader's language
 
 
 @dataclass
@@ -55,6 +56,7 @@ class ProgrammeItem:
                 "warning" if not_error else "error",
                 acknowledged,
                 tuple(r.conflict.message for r in items),
+                tuple(r.conflict for r in items),
             )
             for (not_error, kind, acknowledged), items in sorted(grouped.items())
         ]
