@@ -163,7 +163,8 @@ def format_when(start: datetime, end: datetime) -> str:
     if start.date() == end.date():
         return f"{format_day(start, 'day')} {format_clock_range(start, end)}"
     dash = {"ja": "～", "ko": "~"}.get(current_language(), " \u2013 ")
-    return f"{format_day(start, 'day')} {format_clock(start)}{dash}{format_day(end, 'day')} {format_clock(end)}"
+    first = f"{format_day(start, 'day')} {format_clock(start)}"
+    return f"{first}{dash}{format_day(end, 'day')} {format_clock(end)}"
 
 
 @lru_cache(maxsize=1024)
@@ -225,8 +226,8 @@ def display_name(thing) -> str:
 
 
 def local_name(thing) -> str:
-    """Where English pages name a thing by its Latin name alone, Korean and Japanese pages
-    still put the native one first: 湘南ヘルスイノベーションパーク (Shonan Health Innovation Park)."""
+    """The Latin name alone on English pages; on Korean and Japanese ones the native name
+    first: 湘南ヘルスイノベーションパーク (Shonan Health Innovation Park)."""
     latin = getattr(thing, "name", None)
     if current_language() == DEFAULT:
         return latin or ""

@@ -148,7 +148,7 @@ def _span(meeting: tuple) -> str:
     if start.date() == end.date():
         when = f"{format_day(start, 'day')} {format_clock_range(start, end)}"
     else:
-        when = f"{format_day(start, 'day')} {format_clock(start)} – {format_day(end, 'day')} {format_clock(end)}"
+        when = f"{_moment(start)} – {_moment(end)}"
     return _("“%(title)s” (%(when)s)", title=title, when=when)
 
 
@@ -188,8 +188,10 @@ def _room_double_booked(d: dict) -> str:
 
 
 def _travel_time(d: dict) -> str:
-    needs = _("%(num)d min (estimated)", num=d["minutes"]) if d["estimated"] else _(
-        "%(num)d min", num=d["minutes"]
+    needs = (
+        _("%(num)d min (estimated)", num=d["minutes"])
+        if d["estimated"]
+        else _("%(num)d min", num=d["minutes"])
     )
     first_title, _start, first_end = d["first"]
     second_title, second_start, _end = d["second"]

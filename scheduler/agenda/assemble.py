@@ -90,6 +90,7 @@ class ConflictNote:
     severity: str
     message: str
     estimated: bool = False  # a travel_time conflict measured against an estimated leg
+    details: dict | None = None  # the conflict's data, for its words in the reader's language
 
 
 @dataclass
@@ -233,7 +234,10 @@ def _meeting_item(meeting: Meeting, audience: str, lines: dict[int, PersonLine])
 def _conflict_notes(conflicts: Iterable | None) -> dict[str, list[ConflictNote]]:
     """Each conflict under every meeting it names (a double booking shows on both)."""
     return {
-        key: [ConflictNote(c.kind, c.severity, c.message, c.estimated) for c in found]
+        key: [
+            ConflictNote(c.kind, c.severity, c.message, c.estimated, getattr(c, "details", None))
+            for c in found
+        ]
         for key, found in conflicts_by_meeting(conflicts or ()).items()
     }
 

@@ -37,7 +37,6 @@ from pathlib import Path
 import weasyprint
 
 from scheduler.i18n import current_language
-
 from scheduler.models import Delegation, Person
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from io import BytesIO
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -18,41 +20,49 @@ from openpyxl.utils import get_column_letter
 from scheduler.itinerary.conflicts import conflicts_by_meeting
 from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation
+from scheduler.wording import (
+    attendee_role_label,
+    conflict_message,
+    kind_label,
+    person_role_label,
+    severity_label,
+    status_label,
+)
 
 MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PROGRAMME_COLUMNS = (
-    ("Date", 12),
-    ("Start", 8),
-    ("End", 8),
-    ("Zone", 12),
-    ("Title", 40),
-    ("Native title", 24),
-    ("Kind", 10),
-    ("Status", 11),
-    ("Venue", 28),
-    ("Room", 18),
-    ("Address", 30),
-    ("Organisations", 28),
-    ("Attendees", 40),
-    ("Agenda", 40),
-    ("Internal notes", 30),
-    ("Conflicts", 40),
-    ("Key", 16),
+    (_l("Date"), 12),
+    (_l("Start"), 8),
+    (_l("End"), 8),
+    (_l("Zone"), 12),
+    (_l("Title"), 40),
+    (_l("Native title"), 24),
+    (_l("Kind"), 10),
+    (_l("Status"), 11),
+    (_l("Venue"), 28),
+    (_l("Room"), 18),
+    (_l("Address"), 30),
+    (_l("Organisations"), 28),
+    (_l("Attendees"), 40),
+    (_l("Agenda"), 40),
+    (_l("Internal notes"), 30),
+    (_l("Conflicts"), 40),
+    (_l("Key"), 16),
 )
 PEOPLE_COLUMNS = (
-    ("Key", 14),
-    ("Name", 24),
-    ("Native name", 14),
-    ("Title", 30),
-    ("Organisation", 28),
-    ("Role", 12),
-    ("Phone", 16),
-    ("Email", 26),
-    ("Languages", 10),
-    ("Notes", 30),
+    (_l("Key"), 14),
+    (_l("Name"), 24),
+    (_l("Native name"), 14),
+    (_l("Title"), 30),
+    (_l("Organisation"), 28),
+    (_l("Role"), 12),
+    (_l("Phone"), 16),
+    (_l("Email"), 26),
+    (_l("Languages"), 10),
+    (_l("Notes"), 30),
 )
-TRAVEL_COLUMNS = (("From", 30), ("To", 30), ("Minutes", 9), ("Mode", 12))
+TRAVEL_COLUMNS = ((_l("From"), 30), (_l("To"), 30), (_l("Minutes"), 9), (_l("Mode"), 12))
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -70,7 +80,7 @@ def _sheet(workbook: Workbook, title: str, columns, rows: Iterable[tuple], *, fi
     sheet = workbook.active if first else workbook.create_sheet()
     sheet.title = title
     for index, (header, width) in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=header)
+        cell = sheet.cell(row=1, column=index, value=str(header))
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         sheet.column_dimensions[get_column_letter(index)].width = width
     for row_number, row in enumerate(rows, start=2):
@@ -97,7 +107,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
     ``delegation`` should come from ``load_delegation``; ``conflicts`` from the conflict engine.
     """
     notes = {
-        key: [f"{c.severity}: {c.message}" for c in found]
+        key: [f"{severity_label(c.severity)}: {conflict_message(c)}" for c in found]
         for key, found in conflicts_by_meeting(conflicts or ()).items()
     }
 
@@ -114,14 +124,15 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
                 zone_name,
                 m.title,
                 m.native_title,
-                m.kind,
-                m.status,
+                kind_label(m.kind),
+                status_label(m.status),
                 m.venue.name if m.venue is not None else None,
                 m.room.name if m.room is not None else None,
                 m.venue.address if m.venue is not None else None,
                 "; ".join(o.name for o in m.organizations) or None,
                 "\n".join(
-                    _person_label(a.person) + ("" if a.role == "required" else f" ({a.role})")
+                    _person_label(a.person)
+                    + ("" if a.role == "required" else f" ({attendee_role_label(a.role)})")
                     for a in m.attendances
                 )
                 or None,
@@ -133,7 +144,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
         )
 
     workbook = Workbook()
-    programme = _sheet(workbook, "Programme", PROGRAMME_COLUMNS, programme_rows, first=True)
+    programme = _sheet(workbook, _("Programme"), PROGRAMME_COLUMNS, programme_rows, first=True)
     for row in programme.iter_rows(min_row=2, max_col=3):
         row[0].number_format = "yyyy-mm-dd ddd"
         row[1].number_format = row[2].number_format = "hh:mm"
@@ -141,7 +152,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
     people = sorted(delegation.people, key=lambda p: p.key)
     _sheet(
         workbook,
-        "People",
+        _("People"),
         PEOPLE_COLUMNS,
         (
             (
@@ -150,7 +161,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
                 p.native_name,
                 p.title,
                 p.organization.name if p.organization is not None else None,
-                p.role,
+                person_role_label(p.role),
                 p.phone,
                 p.email,
                 ", ".join(p.languages or ()) or None,
@@ -162,11 +173,15 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
     legs = sorted(delegation.travel_times, key=lambda t: (t.from_venue.name, t.to_venue.name))
     _sheet(
         workbook,
-        "Travel times",
+        _("Travel times"),
         TRAVEL_COLUMNS,
         ((t.from_venue.name, t.to_venue.name, t.minutes, t.mode) for t in legs),
     )
-    workbook.properties.title = f"{delegation.name}: programme, version {delegation.revision}"
+    workbook.properties.title = _(
+        "%(name)s: programme, version %(revision)d",
+        name=delegation.name,
+        revision=delegation.revision,
+    )
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -588,7 +588,9 @@ class _Engine:
                 "person": person.name,
                 "from": self.local(person.available_from, meeting) if early else None,
                 "until": self.local(person.available_until, meeting) if late else None,
-                "zone": None if self.zone_of(meeting) == self.snap.timezone else self.zone_of(meeting),
+                "zone": None
+                if self.zone_of(meeting) == self.snap.timezone
+                else self.zone_of(meeting),
                 "meeting": self.at(meeting),
             },
         )

@@ -1,14 +1,33 @@
 """Blueprints, one per area, registered in one place."""
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 ERROR_EXPLANATIONS = {
-    400: "The request could not be understood. Reload the page and try again.",
-    403: "You may not see this page.",
-    404: "There is no such page. A share link stops working when a coordinator replaces it.",
-    405: "That page cannot be used this way.",
-    413: "The upload is too large: itinerary documents may be at most {limit} MiB.",
+    400: _l("The request could not be understood. Reload the page and try again."),
+    403: _l("You may not see this page."),
+    404: _l("There is no such page. A share link stops working when a coordinator replaces it."),
+    405: _l("That page cannot be used this way."),
+    413: _l("The upload is too large: itinerary documents may be at most {limit} MiB."),
+}
+# The status lines' words (werkzeug's names are English only).
+ERROR_NAMES = {
+    400: _l("Bad Request"),
+    401: _l("Unauthorized"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    409: _l("Conflict"),
+    410: _l("Gone"),
+    412: _l("Precondition Failed"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    422: _l("Unprocessable Entity"),
+    428: _l("Precondition Required"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    503: _l("Service Unavailable"),
 }
 
 
@@ -45,7 +64,8 @@ def _http_error_page(error: HTTPException):
     if error.description and error.description != type(error).description:
         explanation = error.description
     else:
-        explanation = ERROR_EXPLANATIONS.get(error.code, error.description or "")
+        explanation = str(ERROR_EXPLANATIONS.get(error.code, error.description or ""))
         explanation = explanation.format(limit=limit)
-    body = render_template("errors.html", code=error.code, name=error.name, explanation=explanation)
+    name = str(ERROR_NAMES.get(error.code, error.name))
+    body = render_template("errors.html", code=error.code, name=name, explanation=explanation)
     return body, error.code

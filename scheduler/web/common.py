@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, has_request_context, request
 from flask_babel import gettext
 from flask_login import current_user
 
 from scheduler import i18n, wording
-
 from scheduler.agenda.assemble import native_language
 from scheduler.extensions import db
 from scheduler.itinerary import access
@@ -24,6 +23,7 @@ from scheduler.itinerary.summary import reviewed_conflicts as _reviewed_conflict
 from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation
 from scheduler.wording import CONFLICT_KIND_LABELS, conflict_kind_label  # noqa: F401
+
 
 def conflict_kinds() -> list[tuple[str, str]]:
     """(kind, label) in the engine's order: every kind it can report."""
@@ -42,6 +42,8 @@ def _zone_names() -> list[str]:
 
 def behind_share_link() -> bool:
     """Whether this page is for an attendee holding a share link (no account, no sign-in)."""
+    if not has_request_context():  # an agenda rendered for a PDF job or a test
+        return False
     return request.path.startswith("/share/") and not request.path.startswith("/share/manage/")
 
 
