@@ -7,6 +7,7 @@ from datetime import datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
@@ -78,19 +79,19 @@ def _meeting_or_404(delegation: Delegation, meeting_key: str) -> Meeting:
 
 
 STALE_LABELS = {
-    "title": "Title",
-    "native_title": "Title in the delegation's language",
-    "kind": "Kind",
-    "status": "Status",
-    "start": "Starts",
-    "end": "Ends",
-    "venue": "Venue",
-    "room": "Room",
-    "online_url": "Online meeting link",
-    "organizations": "Organisations",
-    "attendees": "Attendees",
-    "agenda": "Agenda",
-    "internal_notes": "Internal notes",
+    "title": _l("Title"),
+    "native_title": _l("Title in the delegation's language"),
+    "kind": _l("Kind"),
+    "status": _l("Status"),
+    "start": _l("Starts"),
+    "end": _l("Ends"),
+    "venue": _l("Venue"),
+    "room": _l("Room"),
+    "online_url": _l("Online meeting link"),
+    "organizations": _l("Organisations"),
+    "attendees": _l("Attendees"),
+    "agenda": _l("Agenda"),
+    "internal_notes": _l("Internal notes"),
 }
 
 
@@ -136,13 +137,14 @@ class MeetingPage:
 
     def _set_choices(self) -> None:
         form, home = self.form, self.delegation.timezone
-        form.venue_id.choices = [choice(0, "No venue", **{"data-zone": home})] + [
+        form.venue_id.choices = [choice(0, _("No venue"), **{"data-zone": home})] + [
             choice(v.id, v.name, **{"data-zone": v.timezone}) for v in self.venues
         ]
-        form.room_id.choices = [choice(0, "No room")] + [
+        form.room_id.choices = [choice(0, _("No room"))] + [
             choice(
                 r.id,
-                f"{v.name}: {r.name}" + (f" ({r.capacity} seats)" if r.capacity else ""),
+                f"{v.name}: {r.name}"
+                + (" " + _("(%(num)d seats)", num=r.capacity) if r.capacity else ""),
                 **{"data-venue": str(v.id)},
             )
             for v in self.venues

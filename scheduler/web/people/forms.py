@@ -78,7 +78,7 @@ class PersonForm(EditStamped, FlaskForm):
         default="delegation",
     )
     languages = LanguagesField(
-        "Languages",
+        _l("Languages"),
         description=_l("Language codes separated by commas, such as ko, en, ja."),
     )
     available_from = LocalTimeField(_l("Available from"), validators=[Optional()])

@@ -89,7 +89,7 @@ def _person_form(delegation, person: Person | None) -> PersonForm:
         .order_by(Organization.name)
     ).all()
     form.organization_id.choices = choices(
-        [(0, "— none —")] + [(o.id, o.name) for o in organizations]
+        [(0, _("— none —"))] + [(o.id, o.name) for o in organizations]
     )
     if person is not None:
         form.key.data = person.key  # keys are identities: fixed once created
