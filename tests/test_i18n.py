@@ -327,3 +327,29 @@ def test_conflict_messages_are_made_in_the_readers_language_and_check_json_stays
     runner = app.test_cli_runner()
     result = runner.invoke(args=["check", KEY, "--json"], env={"LANG": "ja_JP.UTF-8"})
     assert "予定" not in result.output
+
+
+# --------------------------------------------------------------------------- the PDF
+
+PDF_WORDS = {
+    "ko": ("일정표", "연락처", "장소", "2024년 9월 25일 수요일", "오후"),
+    "ja": ("日程表", "連絡先", "会場", "2024年9月25日水曜日", "14:00～"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_reference_agenda_pdf_in_korean_and_japanese(app, accounts, language, tmp_path):  # noqa: F811
+    import pypdf
+
+    response = app.test_client().get(f"/share/{accounts['token']}/agenda.pdf?lang={language}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(response.data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for word in PDF_WORDS[language]:
+        assert word in text, word
+    for english in ("Contacts", "Venue", "All times are local time", "At a glance"):
+        assert english not in text
+    (tmp_path / f"agenda-{language}.pdf").write_bytes(response.data)
+    english = app.test_client().get(f"/share/{accounts['token']}/agenda.pdf?lang=en")
+    assert english.data != response.data  # the cache keeps one copy per language

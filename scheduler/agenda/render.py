@@ -96,6 +96,18 @@ def version_line(agenda: Agenda) -> str:
     )
 
 
+def page_footer_css() -> str:
+    """The printed page number in the reader's words: Page 2 of 4; 2 / 4쪽; 2 / 4ページ."""
+    words = gettext("Page %(page)s of %(pages)s", page="\0page\0", pages="\0pages\0")
+    parts = []
+    for piece in words.split("\0"):
+        if piece in ("page", "pages"):
+            parts.append(f"counter({piece})")
+        elif piece:
+            parts.append('"' + re.sub(r'[\\"<>]', "", piece) + '"')
+    return "@page { @bottom-right { content: " + " ".join(parts) + "; } }"
+
+
 def pdf_line_language(person: PersonLine) -> str | None:
     """The one language of a printed attendee line's native names, if it needs saying.
 
@@ -139,6 +151,7 @@ def render_agenda_html(
         date_range=date_range,
         long_date=long_date,
         version_line=version_line,
+        page_footer_css=page_footer_css() if for_pdf else None,
         native_first=i18n.current_language() != i18n.DEFAULT,
         pdf_line_language=pdf_line_language,
     )
