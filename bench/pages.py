@@ -122,6 +122,17 @@ def postgres_database(admin_url: str):
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Issue 17: the programme shows one day (the first with meetings) unless asked for all; the
+# timetable's grid data is one day too, by room and by person (with travel legs).
+TIMETABLE_PAGES = [
+    ("programme, all days", f"/delegations/{KEY}?day=all"),
+    ("programme, search", f"/delegations/{KEY}?day=all&q=meeting+1"),
+    ("timetable page", f"/delegations/{KEY}/timetable"),
+    ("timetable data by room", f"/delegations/{KEY}/timetable.json"),
+    ("timetable data by person", f"/delegations/{KEY}/timetable.json?mode=person"),
+]
+
+
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
@@ -152,6 +163,7 @@ def measure(url: str, meetings: int, repeat: int) -> list[dict]:
         ("person programme", f"/delegations/{KEY}/people/p1"),
         ("meeting form", f"/delegations/{KEY}/meetings/m1"),
         ("delegation list", "/delegations"),
+        *TIMETABLE_PAGES,
         # The same programme in Korean and Japanese (issue 14: at most 1.15x the English one).
         ("programme (ko)", f"/delegations/{KEY}", {"Accept-Language": "ko"}),
         ("programme (ja)", f"/delegations/{KEY}", {"Accept-Language": "ja"}),

@@ -199,3 +199,32 @@ def test_a_host_sees_only_its_organisations_meetings_and_no_internal_notes(app, 
         ]
     for note in notes:
         assert note not in text and note not in programme
+
+
+def test_a_hosts_timetable_holds_only_its_organisations_meetings(app, accounts):
+    client = _client(app, "host")
+    data = client.get(f"/delegations/{KEY}/timetable.json?day=2024-09-27&mode=person").get_json()
+    assert [e["id"] for e in data["events"] if e["extendedProps"]["kind"] == "meeting"] == ["cmic"]
+    titles = {r["title"] for r in data["resources"]}
+    assert "Taro Matsunaga" not in titles
+    page = client.get(f"/delegations/{KEY}/timetable").get_data(as_text=True)
+    assert "Astellas" not in page and '"editable": false' in page
+    token = csrf_token_from(client.get("/delegations").get_data(as_text=True))
+    move = client.post(
+        f"/delegations/{KEY}/meetings/cmic/move",
+        json={"start": "2024-09-27T17:00", "end": "2024-09-27T18:00", "version": 1},
+        headers={"X-CSRFToken": token},
+    )
+    assert move.status_code == 403
+
+
+def test_a_viewer_may_see_the_timetable_but_not_move_meetings(app, accounts):
+    client = _client(app, "viewer")
+    assert client.get(f"/delegations/{KEY}/timetable.json?day=2024-09-27").status_code == 200
+    token = csrf_token_from(client.get("/delegations").get_data(as_text=True))
+    check = client.post(
+        f"/delegations/{KEY}/meetings/cmic/move/check",
+        json={"start": "2024-09-27T17:00", "end": "2024-09-27T18:00"},
+        headers={"X-CSRFToken": token},
+    )
+    assert check.status_code == 403

@@ -229,7 +229,7 @@ def test_the_programme_shows_each_day_in_local_time_with_travel_and_badges(
     client, login, load_document
 ):
     load_document(travel_visit())
-    page = text(client.get(BASE))
+    page = text(client.get(f"{BASE}?day=all"))  # the whole visit, not one day
     assert "Wednesday 25 September 2024" in page
     assert "Thursday 26 September 2024" in page  # visit days without meetings are shown too
     assert "09:00</time>–<time" in page  # Tokyo wall-clock, not UTC
@@ -292,7 +292,7 @@ def _programme_queries(app, client, meetings: int) -> int:
         engine = db.engine
     # Outside the app context: the request gets its own session, as in production.
     with count_queries(engine) as statements:
-        response = client.get(BASE)
+        response = client.get(f"{BASE}?day=all")  # the whole visit, not one day
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('<li class="meeting status-') == meetings
     return len(statements)
@@ -320,7 +320,7 @@ def test_an_uploaded_document_is_imported(client, app, login, reference_document
     response = upload(client, reference_document)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/delegations/mss-japan-2024-09")
-    page = text(client.get(response.headers["Location"]))
+    page = text(client.get(response.headers["Location"] + "?day=all"))
     assert "Imported delegation 'mss-japan-2024-09'" in page
     assert "Decentralized clinical trials and AI healthcare" in page
 
@@ -403,7 +403,7 @@ def test_travel_gaps_read_in_hours_and_overnight_as_the_next_day(client, login, 
         }
     )
     load_document(document)
-    page = text(client.get(BASE))
+    page = text(client.get(f"{BASE}?day=all"))
     assert "3 h 30 min between meetings" in page
     assert "next day: the previous meeting ended the day before at 14:00" in page
     assert "1140 min" not in page

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from scheduler.itinerary.finding import MeetingFilter
 from scheduler.itinerary.review import ReviewedConflict
 from scheduler.itinerary.times import to_local
 from scheduler.itinerary.travel import TravelNote, TravelTable, arrivals, rank_order
@@ -100,8 +101,10 @@ def build_programme(
     *,
     person: Person | None = None,
     estimate_travel: bool = True,
+    found: MeetingFilter | None = None,
 ) -> Programme:
-    """The programme by local day; with ``person``, only the meetings that person attends."""
+    """The programme by local day; with ``person``, only the meetings that person attends;
+    with ``found``, only the meetings it matches (travel still paired over all of them)."""
     meetings = sorted(delegation.meetings, key=rank_order)
     if person is not None:
         meetings = [m for m in meetings if any(a.person_id == person.id for a in m.attendances)]
@@ -114,6 +117,8 @@ def build_programme(
     table = TravelTable(delegation.travel_times, delegation.venues, estimate=estimate_travel)
     legs = arrivals(meetings, table, person.id if person is not None else None)
 
+    if found is not None and found.active:
+        meetings = found.apply(meetings)
     days: dict[date, list[ProgrammeItem]] = defaultdict(list)
     for meeting in meetings:
         zone_name = meeting.zone_name

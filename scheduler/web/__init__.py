@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
     from scheduler.web.share import bp as share_bp
+    from scheduler.web.timetable import bp as timetable_bp
     from scheduler.web.venues import bp as venues_bp
 
     register_template_helpers(app)
@@ -51,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
         venues_bp,
         agenda_bp,
         share_bp,
+        timetable_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
@@ -17,6 +17,7 @@ from scheduler.itinerary.document import (
     export_delegation,
     parse_json,
 )
+from scheduler.itinerary.finding import FilterError, default_day, parse_day, parse_filter
 from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.review import (
     acknowledge_warning,
@@ -157,12 +158,32 @@ def _delegation_values(delegation: Delegation) -> dict:
 @login_required
 @needs()
 def programme(key: str):
+    """One day at a time (the day asked for, else today or the first day with meetings)."""
     delegation = loaded_delegation_or_404(key)
+    try:
+        found = parse_filter(request.args)
+        wanted = request.args.get("day", "")
+        day = None if wanted == "all" else parse_day(wanted)
+    except FilterError as exc:
+        abort(400, description=f"{exc.field}: {exc.message}")
     reviewed = reviewed_conflicts(delegation)
+    whole = build_programme(delegation, reviewed, estimate_travel=estimate_travel(), found=found)
+    days = [(d.day, d.meeting_count) for d in whole.days]
+    if wanted != "all":
+        day = day or default_day(days, date.today())
     return render_template(
         "delegations/programme.html",
         delegation=delegation,
-        programme=build_programme(delegation, reviewed, estimate_travel=estimate_travel()),
+        programme=whole,
+        shown_days=[d for d in whole.days if wanted == "all" or d.day == day],
+        day=day,
+        show_all=wanted == "all",
+        found=found,
+        filter_choices={
+            "people": sorted(delegation.people, key=lambda p: p.name),
+            "organizations": sorted(delegation.organizations, key=lambda o: o.name),
+            "venues": sorted(delegation.venues, key=lambda v: v.name),
+        },
         errors=sum(1 for r in reviewed if r.conflict.severity == "error"),
         open_warnings=sum(1 for r in reviewed if r.is_open and r.conflict.severity == "warning"),
     )
