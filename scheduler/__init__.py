@@ -6,9 +6,10 @@ import sqlite3
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from scheduler import config as config_module
-from scheduler import i18n, jobs
+from scheduler import i18n, jobs, logs
 from scheduler.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -29,7 +30,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
 
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
+    logs.init_app(app)  # first: the request id exists before anything can refuse the request
+    from scheduler.web import guard
+
+    guard.init_app(app)  # then bad input, before CSRF, sign-in or any view reads a field
     db.init_app(app)
+    _close_sessions_quietly(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -46,6 +58,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_commands(app)
     log_font_check()  # once per process: the vendored fonts draw the reference visit's names?
     return app
+
+
+def _close_sessions_quietly(app: Flask) -> None:
+    """End the request's session before Flask-SQLAlchemy's teardown (teardowns run last
+    registered first): closing rolls back, and on a connection the database has just dropped
+    that raises after the response was made, leaving the server's bare 500 instead of it."""
+
+    @app.teardown_appcontext
+    def _remove_session(_exc):
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            app.logger.warning("session closed on a lost connection: %s", str(exc).split("\n")[0])
+            db.session.registry.clear()
 
 
 @event.listens_for(Engine, "connect")

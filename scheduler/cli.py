@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 from email_validator import EmailNotValidError, validate_email
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import run_simple
 
 from scheduler.extensions import db
@@ -22,13 +23,14 @@ from scheduler.itinerary.document import (
     export_itinerary,
     import_itinerary,
     load_delegation,
-    parse_json,
 )
 from scheduler.itinerary.history import entry_json, history_of
+from scheduler.itinerary.json_input import Limits, read_document
 from scheduler.itinerary.share_links import share_links_document
 from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation, User
 from scheduler.operations import access as access_operations
+from scheduler.operations.imports import CONCURRENT_IMPORT
 
 DEMO_DOCUMENT = Path(__file__).parent / "demo" / "shonan-ipark-2024.json"
 DEMO_EMAIL = "coordinator@example.org"
@@ -37,9 +39,23 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def import_document_text(text: str | bytes, *, prune: bool = False):
-    """Import and commit, or roll back and raise DocumentError: nothing half-written."""
+    """Import and commit, or roll back and raise DocumentError: nothing half-written.
+
+    An .xlsx workbook (the programme spreadsheet, edited) is read into the document first;
+    its problems then name cells (``Programme!D7``)."""
+    from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
+
     try:
-        result = import_itinerary(db.session, parse_json(text), prune=prune)
+        if isinstance(text, bytes) and is_workbook(text):
+            result = import_workbook(
+                db.session,
+                text,
+                lambda document: import_itinerary(db.session, document, prune=prune),
+            )
+        else:
+            result = import_itinerary(
+                db.session, read_document(text, Limits.from_config(current_app.config)), prune=prune
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -52,7 +68,8 @@ def import_document_text(text: str | bytes, *, prune: bool = False):
 @click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--prune", is_flag=True, help="Cancel meetings that the document no longer lists.")
 def import_itinerary_command(path: str, prune: bool) -> None:
-    """Validate a delegation-itinerary/1 document, then load it in one transaction."""
+    """Validate a delegation-itinerary/1 document (or the programme .xlsx, edited), then load
+    it in one transaction."""
     try:
         text = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
@@ -64,6 +81,9 @@ def import_itinerary_command(path: str, prune: bool) -> None:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         click.echo(f"{len(exc.problems)} problem(s); nothing was imported.", err=True)
+        sys.exit(1)
+    except IntegrityError:
+        click.echo(CONCURRENT_IMPORT, err=True)
         sys.exit(1)
     click.echo(result.delegation_key)
 
@@ -254,6 +274,29 @@ def revoke_command(email: str, key: str) -> None:
     click.echo(f"{user.email} has no role in {key} any more")
 
 
+@click.command("create-token")
+@with_appcontext
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for (shown on the account page).")
+@click.option("--read-only", is_flag=True, help="The token may read, never write.")
+def create_token_command(email: str, name: str, read_only: bool) -> None:
+    """Print a new API token for the account EMAIL; it is shown this once, only its hash is kept."""
+    from scheduler.operations.tokens import create_token
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"no account with email '{email}'", err=True)
+        sys.exit(2)
+    try:
+        _, secret = create_token(db.session, user, name, read_only=read_only)
+    except ValueError as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(secret)
+
+
 @click.command("history")
 @with_appcontext
 @click.argument("key")
@@ -277,8 +320,96 @@ def history_command(key: str, as_json: bool, limit: int | None) -> None:
         )
 
 
+def _delegation_or_exit(key: str) -> Delegation:
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    return delegation
+
+
+@click.command("release")
+@with_appcontext
+@click.argument("key")
+@click.option("--note", help="What this version is about; shown with it.")
+@click.option("--notify", is_flag=True, help="Email each person whose meetings changed.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"version": N, "changes": ...}.')
+def release_command(key: str, note: str | None, notify: bool, as_json: bool) -> None:
+    """Publish the draft of KEY as the next version, whatever conflicts are open (recorded)."""
+    from flask import current_app
+
+    from scheduler.operations.releases import release
+
+    delegation = _delegation_or_exit(key)
+    new, changes = release(
+        db.session,
+        delegation,
+        note=note,
+        notify=notify,
+        estimate_travel=estimates_travel(current_app.config),
+    )
+    db.session.commit()
+    if as_json:
+        document = {"version": new.version, "changes": changes.as_json()}
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(new.version)
+
+
+@click.command("changes")
+@with_appcontext
+@click.argument("key")
+@click.option("--since", type=int, help="From release N (default: the latest).")
+@click.option("--until", type=int, help="To release M (default: the draft).")
+@click.option("--json", "as_json", is_flag=True, help="Print the spec's CHANGES object.")
+def changes_command(key: str, since: int | None, until: int | None, as_json: bool) -> None:
+    """The changes of KEY from release N (default: the latest) to M (default: the draft)."""
+    from scheduler.itinerary.releases import UnknownVersion, changes_between
+
+    delegation = _delegation_or_exit(key)
+    loaded = load_delegation(db.session, key) if until is None else delegation
+    try:
+        changes = changes_between(db.session, loaded, since=since, until=until)
+    except UnknownVersion as exc:
+        click.echo(f"no release {exc.args[0]} of '{key}'", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(changes.as_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"from {changes.since or 'nothing released'} to {changes.until}:")
+    for key_ in changes.added:
+        click.echo(f"  added      {key_}")
+    for key_ in changes.cancelled:
+        click.echo(f"  cancelled  {key_}")
+    for entry in changes.moved:
+        before, after = entry["before"], entry["after"]
+        click.echo(
+            f"  moved      {entry['meeting']}: {before['start']} {before['venue'] or '-'}"
+            f" -> {after['start']} {after['venue'] or '-'}"
+        )
+    for entry in changes.changed:
+        click.echo(f"  changed    {entry['meeting']}: {', '.join(entry['fields'])}")
+    if not changes:
+        click.echo("  no changes")
+
+
+@click.command("send-notices")
+@with_appcontext
+def send_notices_command() -> None:
+    """Send the change notices still waiting (a mail server was down); safe to run from cron."""
+    from scheduler.operations.notices import sweep_notices
+
+    releases = sweep_notices()
+    db.session.commit()
+    click.echo(f"{len(releases)} releases had notices waiting")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
+        release_command,
+        changes_command,
+        send_notices_command,
+        create_token_command,
         grant_command,
         revoke_command,
         history_command,

@@ -31,6 +31,33 @@ class Defaults:
     SIGN_IN_LIMIT_PER_ACCOUNT = "5 per minute"
     SIGN_IN_LIMIT_PER_ADDRESS = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = True
+    # Change notices by email (see README's configuration table).
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = None  # unset: scheduler@localhost
+    # How long a notice being sent is held by its worker before another may take it again.
+    NOTICE_LEASE_SECONDS = 120
+    # Imported documents (scheduler/itinerary/json_input.py): the 20,000-meeting benchmark
+    # document is about 12 MiB and 20,000 meetings, nested 6 levels.
+    DOCUMENT_MAX_BYTES = 32 * 1024 * 1024
+    DOCUMENT_MAX_MEETINGS = 25_000
+    DOCUMENT_MAX_DEPTH = 16
+    # Form fields and query-string values (scheduler/web/guard.py), in characters.
+    FORM_FIELD_MAX_CHARS = 20_000
+    QUERY_VALUE_MAX_CHARS = 2_000
+    # Behind a proxy: https for external URLs, and how many proxies set X-Forwarded-* headers
+    # (0: trust none of them).
+    PREFERRED_URL_SCHEME = "http"
+    PROXY_FIX = 0
+    # Seconds a client is told to wait (Retry-After) while the database cannot be reached.
+    RETRY_AFTER_SECONDS = 5
+    # Logs: "json" writes one JSON object a line with the request id; "text" Flask's default.
+    LOG_FORMAT = "text"
+    # Requests per API token (Flask-Limiter notation); beyond it 429 with Retry-After.
+    API_RATE_LIMIT = "600 per minute"
 
 
 def from_environment() -> dict:
@@ -44,9 +71,31 @@ def from_environment() -> dict:
         "CALENDAR_UID_DOMAIN",
         "REDIS_URL",
         "JOBS_QUEUE",
+        "MAIL_SERVER",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "MAIL_DEFAULT_SENDER",
+        "PREFERRED_URL_SCHEME",
+        "LOG_FORMAT",
+        "API_RATE_LIMIT",
     ):
         if os.environ.get(name):
             settings[name] = os.environ[name]
+    for name in (
+        "MAIL_PORT",
+        "NOTICE_LEASE_SECONDS",
+        "DOCUMENT_MAX_BYTES",
+        "DOCUMENT_MAX_MEETINGS",
+        "DOCUMENT_MAX_DEPTH",
+        "FORM_FIELD_MAX_CHARS",
+        "QUERY_VALUE_MAX_CHARS",
+        "PROXY_FIX",
+        "RETRY_AFTER_SECONDS",
+    ):
+        if os.environ.get(name):
+            settings[name] = int(os.environ[name])
+    if os.environ.get("MAIL_USE_TLS"):
+        settings["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].lower() in ("1", "true", "yes", "on")
     return settings
 
 

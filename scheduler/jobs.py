@@ -107,6 +107,21 @@ def _rq_enqueue(app: Flask, job: Job) -> None:
     )
 
 
+def enqueue_later(target: str, *args, delay, **kwargs) -> None:
+    """With Redis: run TARGET once DELAY (a timedelta) has passed (RQ's scheduler, which
+    ``flask worker`` runs). Not transactional: for jobs that retry work already committed."""
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        return
+    queue(app).enqueue_in(
+        delay, "scheduler.jobs.run_in_app", target, list(args), kwargs, result_ttl=3600
+    )
+
+
+# Run when a worker starts, before it takes jobs: sweeps that re-queue work a dead worker left.
+WORKER_STARTUP = ["scheduler.operations.notices:sweep_notices"]
+
+
 def run_ready(app: Flask) -> None:
     """Run the in-process jobs committed so far, each in its own app context and session."""
     ready: list[Job] = app.extensions.get(READY) or []
@@ -194,10 +209,19 @@ def worker_command_factory():
         """Run background jobs from Redis (REDIS_URL) until stopped."""
         from rq import Worker
 
+        from scheduler.extensions import db
+
         if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("REDIS_URL is not set: jobs run in the app process")
         global _worker_app
         _worker_app = current_app._get_current_object()
+        for target in WORKER_STARTUP:
+            try:
+                resolve(target)()
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("worker start-up sweep %s failed", target)
         q = queue()
         Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
 

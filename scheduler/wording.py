@@ -162,6 +162,8 @@ def _where(room: str, venue: str | None) -> str:
 
 def conflict_message(conflict) -> str:
     """The conflict in the reader's language: the engine's English, else made from its details."""
+    if isinstance(conflict, dict):  # a stored conflict (a release's review): its JSON only
+        return conflict.get("message", "")
     details = getattr(conflict, "details", None)
     if current_language() == "en" or not details:
         return conflict.message

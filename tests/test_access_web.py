@@ -32,6 +32,11 @@ PUBLIC = {
     "share.meeting_ics",
     "share.agenda",
     "share.agenda_pdf",
+    "share.changes",
+    "health.healthz",  # load balancer probes: no data, no session
+    "health.readyz",
+    "api-docs.openapi_json",  # the API's description and its page: no delegation's data
+    "api_docs_page.page",
 }
 # What the host (of CMIC) may see of the reference visit, used to fill in the URLs.
 HOST_ORGANIZATION = "cmic"
@@ -39,10 +44,13 @@ VALUES = {
     "key": KEY,
     "delegation_key": KEY,
     "meeting_key": "cmic",
+    "meeting": "cmic",  # the API's name for it
     "person_key": "nakamura",
     "organization_key": "cmic",
     "venue_key": "cmic-tokyo",
     "filename": "app.css",
+    "version": 1,
+    "token_id": 1,  # an API token: revoking one that is not yours changes nothing
 }
 
 
@@ -74,6 +82,11 @@ def accounts(app, load_document, reference_document, _test_password_hash):
                     organization_id=cmic.id if role == "host" else None,
                 )
         db.session.commit()
+        # A release, so that "what changed in version 1" and its notices have a page.
+        from scheduler.operations.releases import release
+
+        release(db.session, visit)
+        db.session.commit()
         values = {
             **VALUES,
             "travel_id": db.session.scalar(
@@ -97,6 +110,18 @@ def _client(app, role):
     )
     assert response.status_code == 302, role
     return client
+
+
+def _api_tokens(app) -> dict[str, str]:
+    from scheduler.operations.tokens import create_token
+
+    with app.app_context():
+        found = {}
+        for role in ROLES:
+            account = db.session.scalar(select(User).where(User.email == f"{role}@example.org"))
+            found[role] = create_token(db.session, account, "access test")[1]
+        db.session.commit()
+    return found
 
 
 def _rules(app):
@@ -128,6 +153,7 @@ def test_every_route_answers_each_role_as_the_spec_says(app, accounts):
         role: csrf_token_from(client.get("/delegations").get_data(as_text=True))
         for role, client in clients.items()
     }
+    api_tokens = _api_tokens(app)
     checked = 0
     wrong = []
     for rule, method in _rules(app):
@@ -137,7 +163,12 @@ def test_every_route_answers_each_role_as_the_spec_says(app, accounts):
         url = rule.build({k: accounts[k] for k in rule.arguments}, append_unknown=False)[1]
         for role in ROLES:
             client = clients[role]
-            if method == "GET":
+            if rule.endpoint.startswith("api."):
+                # The API takes a token, never the session: each role's own token, a body
+                # that is wrong (an allowed role gets 4xx about it, not 403 or 404).
+                headers = {"Authorization": f"Bearer {api_tokens[role]}", "If-Match": '"0"'}
+                status = client.open(url, method=method, json={}, headers=headers).status_code
+            elif method == "GET":
                 status = client.get(url).status_code
             else:
                 status = client.post(url, data={"csrf_token": tokens[role]}).status_code
@@ -157,12 +188,16 @@ def test_without_a_shared_role_neither_account_sees_the_others_delegation(app, a
     listing = client.get("/delegations").get_data(as_text=True)
     assert "Somebody else" not in listing and "Shonan" in listing
     other = {**accounts, "key": "elsewhere", "delegation_key": "elsewhere"}
+    api_token = _api_tokens(app)["owner"]
     seen = 0
     for rule, method in _rules(app):
         if rule.endpoint in PUBLIC or "key" not in "".join(rule.arguments):
             continue
         url = rule.build({k: other[k] for k in rule.arguments}, append_unknown=False)[1]
-        if method == "GET":
+        if rule.endpoint.startswith("api."):
+            headers = {"Authorization": f"Bearer {api_token}"}
+            response = client.open(url, method=method, json={}, headers=headers)
+        elif method == "GET":
             response = client.get(url)
         else:
             response = client.post(url, data={"csrf_token": token})

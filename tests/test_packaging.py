@@ -31,10 +31,29 @@ def _run(command, **kwargs):
     return done
 
 
+def _assert_package_data_in(wheel: Path) -> None:
+    """Templates, static files, migrations and the catalogs (translations/) are all inside."""
+    import zipfile
+
+    inside = set(zipfile.ZipFile(wheel).namelist())
+    package = ROOT / "scheduler"
+    wanted = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("templates", "static", "migrations", "translations")
+        for path in (package / folder).rglob("*")
+        if path.is_file()
+        and path.suffix in {".html", ".css", ".js", ".woff2", ".py", ".po", ".mo"}
+        and "__pycache__" not in path.parts
+    ]
+    assert any(name.startswith("scheduler/migrations/versions/") for name in inside)
+    assert [name for name in wanted if name not in inside] == []
+
+
 def test_the_wheel_installed_elsewhere_upgrades_a_database_and_serves_pages(tmp_path):
     dist = tmp_path / "dist"
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)])
     (wheel,) = dist.glob("delegation_scheduler-*.whl")
+    _assert_package_data_in(wheel)
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])
     _run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)])

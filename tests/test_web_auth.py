@@ -7,7 +7,7 @@ from conftest import TEST_EMAIL, csrf_token_from, minimal_document
 
 BASE = "/delegations/test-visit"
 # Pages for anyone: signing in itself, static files, and what a share link opens.
-PUBLIC = {"static", "auth.login", "auth.home"}
+PUBLIC = {"static", "auth.login", "auth.home", "health.healthz", "health.readyz"}
 ARGUMENTS = {
     "key": "test-visit",
     "delegation_key": "test-visit",
@@ -15,11 +15,20 @@ ARGUMENTS = {
     "person_key": "lim",
     "venue_key": "ipark",
     "organization_key": "mss",
+    "version": 1,
+    "token_id": 1,
 }
+# The API's description and its page: public, no delegation's data in them.
+API_DOCS = {"api-docs.openapi_json", "api_docs_page.page"}
+
+
+def is_api(rule) -> bool:
+    """/api/v1 takes a token, never the sign-in (tests/test_api.py): 401, not a redirect."""
+    return rule.endpoint.startswith("api.")
 
 
 def is_public(rule) -> bool:
-    return rule.endpoint in PUBLIC or "token" in rule.arguments
+    return rule.endpoint in PUBLIC or rule.endpoint in API_DOCS or "token" in rule.arguments
 
 
 def coordinator_urls(app, method: str) -> list[str]:
@@ -31,7 +40,7 @@ def coordinator_urls(app, method: str) -> list[str]:
         values = {**ARGUMENTS, "travel_id": db.session.scalar(db.select(TravelTime.id))}
     urls = []
     for rule in app.url_map.iter_rules():
-        if method in rule.methods and not is_public(rule):
+        if method in rule.methods and not is_public(rule) and not is_api(rule):
             urls.append(rule.build({name: values[name] for name in rule.arguments})[1])
     assert len(urls) > 10
     return sorted(urls)
@@ -39,17 +48,18 @@ def coordinator_urls(app, method: str) -> list[str]:
 
 def test_only_the_expected_routes_are_public(app):
     public = {rule.endpoint for rule in app.url_map.iter_rules() if is_public(rule)}
-    assert public == PUBLIC | {
+    assert public == PUBLIC | API_DOCS | {
         "share.landing",
         "share.agenda",
         "share.agenda_pdf",
         "share.calendar",
         "share.meeting_ics",
+        "share.changes",
     }
 
 
 @pytest.fixture
-def visit(load_document):
+def visit(app, load_document):
     doc = minimal_document()
     doc["organizations"] = [{"key": "mss", "name": "Ministry of SMEs and Startups"}]
     doc["people"] = [{"key": "lim", "name": "LIM Jeong-wook", "organization": "mss"}]
@@ -62,6 +72,13 @@ def visit(load_document):
         {"key": "talk", "title": "Talk", "start": "2024-09-25T10:00", "end": "2024-09-25T11:00"}
     ]
     load_document(doc)
+    with app.app_context():  # version 1, so that its page exists
+        from scheduler.extensions import db
+        from scheduler.models import Delegation
+        from scheduler.operations.releases import release
+
+        release(db.session, db.session.scalar(db.select(Delegation)))
+        db.session.commit()
 
 
 def test_every_coordinator_page_needs_sign_in(app, visit):
@@ -73,6 +90,15 @@ def test_every_coordinator_page_needs_sign_in(app, visit):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login?next="), url
+
+
+def test_the_api_answers_401_to_a_signed_in_browser(app, client, login, visit):
+    for rule in app.url_map.iter_rules():
+        if is_api(rule):
+            values = {**ARGUMENTS, "meeting": "talk"}
+            url = rule.build({name: values[name] for name in rule.arguments})[1]
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert client.open(url, method=method).status_code == 401, (method, url)
 
 
 def test_every_coordinator_page_opens_once_signed_in(app, client, login, visit):

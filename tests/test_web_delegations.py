@@ -332,7 +332,7 @@ def test_every_problem_of_an_invalid_document_is_shown_and_nothing_is_written(
     reference_document["meetings"][1]["venue"] = "nowhere"
     reference_document["people"][0]["organization"] = "unknown-org"
     response = upload(client, reference_document)
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = text(response)
     assert "Nothing was imported." in page
     assert "3 problems" in page
@@ -351,7 +351,7 @@ def test_a_file_that_is_not_json_is_reported(client, app, login):
 
 def test_the_import_needs_a_file(client, login):
     response = post(client, "/delegations/import", {}, content_type="multipart/form-data")
-    assert "Choose a delegation-itinerary/1 JSON file." in text(response)
+    assert "Choose a delegation-itinerary/1 JSON file or the programme .xlsx." in text(response)
 
 
 def test_export_downloads_the_document(client, login, load_document, reference_document):

@@ -21,34 +21,33 @@ from scheduler.itinerary.conflicts import conflicts_by_meeting
 from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation
 from scheduler.wording import (
-    attendee_role_label,
     conflict_message,
-    kind_label,
     person_role_label,
     severity_label,
-    status_label,
 )
 
 MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# The Programme sheet is also an import format (spreadsheet_import.py reads these headings
+# and codes), so it stays in English whatever the reader's language; the others are localised.
 PROGRAMME_COLUMNS = (
-    (_l("Date"), 12),
-    (_l("Start"), 8),
-    (_l("End"), 8),
-    (_l("Zone"), 12),
-    (_l("Title"), 40),
-    (_l("Native title"), 24),
-    (_l("Kind"), 10),
-    (_l("Status"), 11),
-    (_l("Venue"), 28),
-    (_l("Room"), 18),
-    (_l("Address"), 30),
-    (_l("Organisations"), 28),
-    (_l("Attendees"), 40),
-    (_l("Agenda"), 40),
-    (_l("Internal notes"), 30),
-    (_l("Conflicts"), 40),
-    (_l("Key"), 16),
+    ("Date", 12),
+    ("Start", 8),
+    ("End", 8),
+    ("Zone", 12),
+    ("Title", 40),
+    ("Native title", 24),
+    ("Kind", 10),
+    ("Status", 11),
+    ("Venue", 28),
+    ("Room", 18),
+    ("Address", 30),
+    ("Organisations", 28),
+    ("Attendees", 40),
+    ("Agenda", 40),
+    ("Internal notes", 30),
+    ("Conflicts", 40),
+    ("Key", 16),
 )
 PEOPLE_COLUMNS = (
     (_l("Key"), 14),
@@ -94,7 +93,7 @@ def _sheet(workbook: Workbook, title: str, columns, rows: Iterable[tuple], *, fi
     return sheet
 
 
-def _person_label(person) -> str:
+def person_label(person) -> str:
     label = person.display_name
     if person.organization is not None:
         label += f", {person.organization.name}"
@@ -124,15 +123,14 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
                 zone_name,
                 m.title,
                 m.native_title,
-                kind_label(m.kind),
-                status_label(m.status),
+                m.kind,
+                m.status,
                 m.venue.name if m.venue is not None else None,
                 m.room.name if m.room is not None else None,
                 m.venue.address if m.venue is not None else None,
                 "; ".join(o.name for o in m.organizations) or None,
                 "\n".join(
-                    _person_label(a.person)
-                    + ("" if a.role == "required" else f" ({attendee_role_label(a.role)})")
+                    person_label(a.person) + ("" if a.role == "required" else f" ({a.role})")
                     for a in m.attendances
                 )
                 or None,
@@ -144,7 +142,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
         )
 
     workbook = Workbook()
-    programme = _sheet(workbook, _("Programme"), PROGRAMME_COLUMNS, programme_rows, first=True)
+    programme = _sheet(workbook, "Programme", PROGRAMME_COLUMNS, programme_rows, first=True)
     for row in programme.iter_rows(min_row=2, max_col=3):
         row[0].number_format = "yyyy-mm-dd ddd"
         row[1].number_format = row[2].number_format = "hh:mm"
@@ -182,6 +180,8 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
         name=delegation.name,
         revision=delegation.revision,
     )
+    # Which delegation an edited copy belongs to, when it is imported back (spreadsheet_import).
+    workbook.properties.identifier = delegation.key
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

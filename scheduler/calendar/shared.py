@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from scheduler.calendar.feeds import FeedSettings, build_feed, feed_meetings, last_change
+from scheduler.calendar.feeds import FeedSettings, build_feed, last_change
 from scheduler.calendar.validators import (
     FeedValidators,
     feed_fingerprint,
     store_validators,
     stored_validators,
 )
-from scheduler.itinerary.document import load_meeting
+from scheduler.itinerary.releases import shared_meetings
 from scheduler.models import Delegation, Meeting, Person
 
 
@@ -43,7 +43,7 @@ class SharedFeed:
         return stored_validators(self.session, self.entity, self.fingerprint)
 
     def build(self) -> tuple[bytes, FeedValidators]:
-        meetings = feed_meetings(self.session, self.delegation, self.person)
+        meetings = shared_meetings(self.session, self.delegation, self.person)
         body = build_feed(
             self.delegation, meetings, share_entity=self.entity, settings=self.settings
         )
@@ -59,14 +59,8 @@ class SharedFeed:
 
 def shared_meeting(session: Session, entity: Delegation | Person, meeting_key: str):
     """The meeting of that key if the share link shows it (a person's link: theirs only)."""
-    delegation = shared_delegation(entity)
-    meeting = load_meeting(session, delegation.id, meeting_key)
-    person = shared_person(entity)
-    if meeting is None or (
-        person is not None and all(a.person_id != person.id for a in meeting.attendances)
-    ):
-        return None
-    return meeting
+    meetings = shared_meetings(session, shared_delegation(entity), shared_person(entity))
+    return next((m for m in meetings if m.key == meeting_key), None)
 
 
 def meeting_calendar(

@@ -1,6 +1,7 @@
 """The schema, one module per aggregate; importing this registers every table."""
 
 from scheduler.models.access import DELEGATION_ROLES, DelegationRole, HistoryEntry
+from scheduler.models.api_token import ApiToken
 from scheduler.models.calendar_feed import CalendarFeedValidator
 from scheduler.models.changes import register_change_tracking
 from scheduler.models.delegation import PERSON_ROLES, Delegation, Organization, Person
@@ -12,6 +13,7 @@ from scheduler.models.meeting import (
     Meeting,
     MeetingOrganization,
 )
+from scheduler.models.release import NOTICE_STATES, Notice, Release
 from scheduler.models.review import ConflictAcknowledgement, ConflictOverride, ConflictSummary
 from scheduler.models.share_link import ShareLinkUse
 from scheduler.models.user import User
@@ -20,6 +22,7 @@ from scheduler.models.venue import WEEKDAYS, Room, TravelTime, Venue
 register_change_tracking()
 
 __all__ = [
+    "ApiToken",
     "ATTENDEE_ROLES",
     "DELEGATION_ROLES",
     "MEETING_KINDS",
@@ -36,8 +39,11 @@ __all__ = [
     "HistoryEntry",
     "Meeting",
     "MeetingOrganization",
+    "NOTICE_STATES",
+    "Notice",
     "Organization",
     "Person",
+    "Release",
     "Room",
     "ShareLinkUse",
     "TravelTime",

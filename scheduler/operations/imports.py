@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from scheduler.itinerary import access
 from scheduler.itinerary.document import ImportResult, import_itinerary
 from scheduler.models import Delegation, User
 from scheduler.operations.access import grant
+
+# Two imports of one new delegation at once: one commits, the other hits the unique keys.
+CONCURRENT_IMPORT = (
+    "another import of this delegation was saved at the same time; nothing was imported "
+    "from this one: import it again to apply it over the other"
+)
+
+
+def is_concurrent_write(error: Exception) -> bool:
+    """A write that lost a race with another transaction: a unique key, a deadlock, a
+    serialization failure. Nothing of it was written; repeating it is safe."""
+    if isinstance(error, IntegrityError):
+        return True
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, OperationalError) and code in ("40P01", "40001")
 
 
 def import_as(session: Session, actor: User, document, *, prune: bool = False) -> ImportResult:

@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from flask import abort, current_app, g, has_request_context, request
 from flask_babel import gettext
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import i18n, wording
 from scheduler.agenda.assemble import native_language
@@ -74,13 +75,34 @@ def gap_text(note, arrives: datetime) -> str:
     )
 
 
+def signed_in() -> bool:
+    """Whether to show the account's menu; never asks a database that is not there.
+
+    Error pages call this too: while the database is down, the page shows no account rather
+    than failing itself (which would leave the server's bare "Internal Server Error").
+    """
+    if g.get("database_unavailable"):
+        return False
+    try:
+        return current_user.is_authenticated
+    except SQLAlchemyError:
+        db.session.rollback()
+        g.database_unavailable = True
+        return False
+
+
 def register_template_helpers(app) -> None:
+    app.add_template_global(signed_in)
     app.add_template_global(current_access)
     app.add_template_global(gap_text)
     app.add_template_global(zone_names)
     app.add_template_global(behind_share_link)
     app.add_template_global(native_language)
     wording.register_template_helpers(app)
+    from scheduler.web.releases.views import titles_of, unreleased_count
+
+    app.add_template_global(unreleased_count)
+    app.add_template_global(titles_of)
 
 
 # --------------------------------------------------------------------------- who may do what

@@ -1,14 +1,17 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from scheduler.extensions import db, limiter, login_manager
 from scheduler.models import User
+from scheduler.operations import tokens as token_operations
 from scheduler.web.auth import bp
-from scheduler.web.auth.forms import LoginForm
+from scheduler.web.auth.forms import LoginForm, RevokeTokenForm, TokenForm
+from scheduler.web.common import needs_account
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
@@ -97,3 +100,43 @@ def logout():
 @bp.route("/")
 def home():
     return redirect(url_for("delegations.index"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+@needs_account
+def tokens():
+    """The account's API tokens: make one (its secret shown on this page, this once), revoke."""
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            _, secret = token_operations.create_token(
+                db.session, current_user, form.name.data, read_only=form.read_only.data
+            )
+        except ValueError as exc:
+            form.name.errors.append(str(exc).partition(": ")[2])
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    return render_template(
+        "auth/tokens.html",
+        form=form,
+        secret=secret,
+        tokens=token_operations.tokens_of(db.session, current_user),
+        revoke_form=RevokeTokenForm(),
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+@needs_account
+def revoke_token(token_id: int):
+    if not RevokeTokenForm().validate_on_submit():
+        abort(400)
+    if not token_operations.revoke_token(db.session, current_user, token_id):
+        flash(gettext("You have no such token, or it was revoked already."), "error")
+    else:
+        db.session.commit()
+        flash(gettext("Token revoked: requests with it are refused from now on."), "info")
+    return redirect(url_for("auth.tokens"))

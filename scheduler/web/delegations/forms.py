@@ -41,8 +41,10 @@ class DelegationForm(EditStamped, FlaskForm):
 
 class ImportForm(FlaskForm):
     document = FileField(
-        _l("Itinerary document (JSON)"),
-        validators=[FileRequired(_l("Choose a delegation-itinerary/1 JSON file."))],
+        _l("Itinerary document (JSON) or programme spreadsheet (.xlsx)"),
+        validators=[
+            FileRequired(_l("Choose a delegation-itinerary/1 JSON file or the programme .xlsx."))
+        ],
     )
     prune = BooleanField(_l("Cancel meetings that the document no longer lists"))
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
 from scheduler.extensions import db
 from scheduler.itinerary import access
 from scheduler.itinerary.document import (
     DocumentError,
     dump_document,
     export_delegation,
-    parse_json,
 )
 from scheduler.itinerary.finding import FilterError, default_day, parse_day, parse_filter
+from scheduler.itinerary.json_input import Limits, read_document
 from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.review import (
     acknowledge_warning,
@@ -258,13 +260,31 @@ def import_document():
     if form.validate_on_submit():
         data = form.document.data.read()
         try:
-            result = imports.import_as(
-                db.session, current_user, parse_json(data), prune=form.prune.data
-            )
+            if is_workbook(data):
+                result = import_workbook(
+                    db.session,
+                    data,
+                    lambda document: imports.import_as(
+                        db.session, current_user, document, prune=form.prune.data
+                    ),
+                )
+            else:
+                result = imports.import_as(
+                    db.session,
+                    current_user,
+                    read_document(data, Limits.from_config(current_app.config)),
+                    prune=form.prune.data,
+                )
             db.session.commit()
         except DocumentError as exc:
             db.session.rollback()
             problems = exc.problems
+        except (IntegrityError, OperationalError) as exc:
+            # Two imports of one delegation at once: the other one won; this one wrote nothing.
+            db.session.rollback()
+            if not imports.is_concurrent_write(exc):
+                raise
+            abort(409, description=imports.CONCURRENT_IMPORT)
         except access.NoSuchDelegation:
             db.session.rollback()
             abort(404)
@@ -289,7 +309,9 @@ def import_document():
                 )
             flash(message + _("."), "info")
             return redirect(url_for("delegations.programme", key=result.delegation_key))
-    return render_template("delegations/import.html", form=form, problems=problems)
+    # A refused document is a 422: the page lists what to fix, nothing was written.
+    status = 422 if problems else 200
+    return render_template("delegations/import.html", form=form, problems=problems), status
 
 
 @bp.route("/delegations/<key>/export.json")

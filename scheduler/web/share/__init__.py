@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("share", __name__, url_prefix="/share")
 
-from scheduler.web.share import agenda, feeds  # noqa: E402, F401  (registers the routes)
+from scheduler.web.share import agenda, changes, feeds  # noqa: E402, F401  (registers the routes)

@@ -17,7 +17,7 @@ from scheduler.agenda.render import (
     render_agenda_pdf,
 )
 from scheduler.extensions import db
-from scheduler.itinerary.document import load_delegation
+from scheduler.itinerary.releases import published_programme
 from scheduler.models import Delegation, Person
 from scheduler.web.agenda.responses import (
     agenda_pdf_cache,
@@ -37,7 +37,7 @@ def _whose_copy(entity: Delegation | Person) -> tuple[Delegation, Person | None]
 
 def _shared_agenda(entity: Delegation | Person):
     delegation, person = _whose_copy(entity)
-    delegation = load_delegation(db.session, delegation.key)
+    delegation = published_programme(db.session, delegation)
     if delegation is None:  # deleted between the two reads
         abort(404)
     if person is not None:
@@ -69,8 +69,9 @@ def agenda_pdf(token: str) -> Response:
         abort(400, description=str(exc))
     entity = shared_entity_or_404(token, used_for="pdf")
     delegation, person = _whose_copy(entity)
+    published = published_programme(db.session, delegation)
     key = PdfKey.for_copy(
-        delegation,
+        published,
         person=person,
         audience=SHARED,
         paper=paper,
@@ -81,5 +82,5 @@ def agenda_pdf(token: str) -> Response:
     )
     person_key = person.key if person is not None else None
     return pdf_response(
-        pdf, copy_filename(delegation.key, person_key, SHARED, delegation.revision, paper)
+        pdf, copy_filename(delegation.key, person_key, SHARED, published.revision, paper)
     )

@@ -26,7 +26,7 @@ from werkzeug.http import is_resource_modified
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
-from scheduler.calendar.feeds import DEFAULT_UID_DOMAIN, FeedSettings, feed_meetings
+from scheduler.calendar.feeds import DEFAULT_UID_DOMAIN, FeedSettings
 from scheduler.calendar.shared import (
     SharedFeed,
     meeting_calendar,
@@ -37,6 +37,7 @@ from scheduler.calendar.shared import (
 from scheduler.calendar.validators import FeedValidators, etag_of
 from scheduler.extensions import db
 from scheduler.i18n import display_name, format_clock, format_day
+from scheduler.itinerary.releases import shared_meetings
 from scheduler.itinerary.share_links import rotate_share_link, share_link_uses, share_paths
 from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation, Meeting, Person
@@ -138,7 +139,7 @@ def meeting_when(meeting: Meeting) -> str:
 def landing(token: str):
     entity = shared_entity_or_404(token, used_for="page")
     delegation, person = shared_delegation(entity), shared_person(entity)
-    meetings = feed_meetings(db.session, delegation, person)
+    meetings = shared_meetings(db.session, delegation, person)
     html = render_template(
         "share/landing.html",
         delegation=delegation,
@@ -148,8 +149,16 @@ def landing(token: str):
         when={meeting.id: meeting_when(meeting) for meeting in meetings},
         links=subscription_links(entity, feed_settings()),
         paths=share_paths(entity),
+        latest_version=_latest_version(delegation),
     )
     return _private(Response(html))
+
+
+def _latest_version(delegation: Delegation) -> int | None:
+    from scheduler.itinerary.releases import latest_release
+
+    release = latest_release(db.session, delegation.id)
+    return release.version if release is not None else None
 
 
 class RotateShareLinkForm(FlaskForm):
