@@ -181,7 +181,10 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     from flask_migrate import upgrade
 
     upgrade()
-    result = import_document_text(DEMO_DOCUMENT.read_bytes())
+    from scheduler.demo import demo_document
+
+    # The reference visit with its business-matching requests (scheduler/demo/).
+    result = import_document_text(json.dumps(demo_document()))
     click.echo(
         f"reference visit '{result.delegation_key}' "
         + ("loaded" if result.changed_anything else "already up to date")
@@ -224,6 +227,71 @@ def check_command(key: str, as_json: bool, no_estimate: bool) -> None:
     else:
         click.echo(conflict_table(conflicts, key))
     sys.exit(1 if has_errors(conflicts) else 0)
+
+
+def proposal_text(proposal: dict, key: str) -> str:
+    """The proposal for a terminal: one line per placement, then the unplaced and why."""
+    lines = [
+        f"{len(proposal['placed'])} placed, {len(proposal['unplaced'])} unplaced in {key} "
+        f"({proposal['status']}, {proposal['seconds']:.1f} s)"
+    ]
+    for p in proposal["placed"]:
+        where = p["venue"] + (f"/{p['room']}" if p["room"] else "")
+        lines.append(
+            f"  {p['request']}: {p['start']} - {p['end'][11:]} at {where} "
+            f"({', '.join(p['attendees'])})"
+        )
+    if proposal["unplaced"]:
+        lines.append("Unplaced:")
+        lines += [f"  {u['request']}: {u['reason']}" for u in proposal["unplaced"]]
+    return "\n".join(lines)
+
+
+@click.command("suggest")
+@with_appcontext
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON (the spec's).")
+@click.option(
+    "--apply", "apply", is_flag=True, help="Save the placed requests as tentative meetings."
+)
+@click.option("--replan", is_flag=True, help="Also move tentative meetings of earlier suggestions.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds the search may take.",
+)
+def suggest_command(key: str, as_json: bool, apply: bool, replan: bool, time_limit: float) -> None:
+    """Propose a time, venue and room for each open meeting request of the delegation KEY."""
+    from flask import current_app
+
+    from scheduler.suggest import apply_proposal, propose
+
+    delegation = db.session.scalar(select(Delegation).where(Delegation.key == key))
+    if delegation is None:
+        click.echo(f"no delegation with key '{key}'", err=True)
+        sys.exit(2)
+    proposal = propose(
+        db.session,
+        delegation,
+        replan=replan,
+        time_limit=time_limit,
+        estimate_travel=estimates_travel(current_app.config),
+    )
+    if apply:
+        try:
+            apply_proposal(db.session, delegation, proposal)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    if as_json:
+        click.echo(json.dumps(proposal, indent=2, ensure_ascii=False))
+    else:
+        click.echo(proposal_text(proposal, key))
+        if apply:
+            click.echo(f"Saved {len(proposal['placed'])} tentative meeting(s).")
 
 
 def _account_and_delegation(email: str, key: str) -> tuple[User, Delegation]:
@@ -418,6 +486,7 @@ def register_commands(app: Flask) -> None:
         create_user_command,
         share_links_command,
         check_command,
+        suggest_command,
         quickstart_command,
     ):
         app.cli.add_command(command)

@@ -39,6 +39,7 @@ class Job:
     kwargs: dict = field(default_factory=dict)
     job_id: str | None = None
     retries: int = 3  # RQ retries (with back-off) after a failure
+    threaded: bool = False  # in-process: run in a thread, so the request is not kept waiting
 
 
 def resolve(target: str) -> Callable:
@@ -46,11 +47,22 @@ def resolve(target: str) -> Callable:
     return getattr(importlib.import_module(module_name), name)
 
 
-def enqueue(target: str, *args, job_id: str | None = None, retries: int = 3, **kwargs) -> None:
-    """Ask for TARGET(*args, **kwargs) to run once the current transaction has committed."""
+def enqueue(
+    target: str,
+    *args,
+    job_id: str | None = None,
+    retries: int = 3,
+    threaded: bool = False,
+    **kwargs,
+) -> None:
+    """Ask for TARGET(*args, **kwargs) to run once the current transaction has committed.
+
+    ``threaded``: without Redis, run it in a thread of this process instead of at the end of
+    the request (for work that takes seconds, such as a suggestion's search).
+    """
     from scheduler.extensions import db
 
-    job = Job(target, args, kwargs, job_id, retries)
+    job = Job(target, args, kwargs, job_id, retries, threaded)
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback (which ends it) forgets the job
@@ -127,8 +139,18 @@ def run_ready(app: Flask) -> None:
     ready: list[Job] = app.extensions.get(READY) or []
     while ready:
         job = ready.pop(0)
+        if job.threaded:
+            import threading
+
+            threading.Thread(target=_run_in_thread, args=(app, job), daemon=True).start()
+            continue
         with app.app_context():
             _run(job.target, job.args, job.kwargs)
+
+
+def _run_in_thread(app: Flask, job: Job) -> None:
+    with app.app_context():
+        _run(job.target, job.args, job.kwargs)
 
 
 def _run(target: str, args, kwargs) -> None:

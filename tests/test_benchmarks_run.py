@@ -35,6 +35,7 @@ TINY_RUNS = {
         "1",
         "--no-postgres",
     ],
+    "suggest.py": ["--sizes", "8", "--time-limit", "2", "--no-demo"],
 }
 HELPERS = {"private_postgres.py"}  # imported by the benchmarks, not one itself
 NEEDS_POSTGRES_SERVER = {"load.py", "faults.py"}

@@ -102,24 +102,83 @@ def test_a_persons_language_and_calendar_survive_the_round_trip(
     assert "calendar" not in exported[people[0]["key"]]
 
 
-def test_meeting_requests_are_refused_rather_than_lost(app, reference_document):
-    from scheduler.itinerary.document import DocumentError
-
-    reference_document["meeting_requests"] = [
+def _with_requests(document: dict) -> dict:
+    people = [p["key"] for p in document["people"]]
+    venues = [v["key"] for v in document["venues"]]
+    document["meeting_requests"] = [
         {
             "key": "match-1",
             "title": "Business matching",
-            "attendees": [{"person": reference_document["people"][0]["key"]}],
+            "native_title": "ビジネスマッチング",
+            "kind": "meeting",
+            "attendees": [{"person": people[0]}, {"person": people[1], "role": "chair"}],
+            "organizations": [document["organizations"][0]["key"]],
             "duration_minutes": 45,
-            "venues": [reference_document["venues"][0]["key"]],
-        }
+            "venues": venues[:2],
+            "not_before": "2024-09-25T10:00",
+            "not_after": "2024-09-25T18:00+09:00",
+            "priority": "must",
+            "interpreter": "none",
+        },
+        {
+            "key": "match-2",
+            "title": "Short one",
+            "attendees": [{"person": people[2]}],
+            "duration_minutes": 30,
+            "venues": [venues[0]],
+        },
     ]
+    return document
+
+
+def test_meeting_requests_survive_the_round_trip(app, reference_document, load_document, tmp_path):
+    load_document(_with_requests(reference_document))
+    first = _export(app)
+    exported = json.loads(first)["meeting_requests"]
+    assert [r["key"] for r in exported] == ["match-1", "match-2"]
+    assert exported[0]["not_after"] == "2024-09-25T18:00"
+    assert exported[0]["attendees"][0] == {
+        "person": reference_document["people"][0]["key"],
+        "role": "required",
+    }
+    assert exported[0]["priority"] == "must" and exported[0]["interpreter"] == "none"
+    assert exported[1]["priority"] == "should" and exported[1]["interpreter"] == "if_needed"
+    empty = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"}
+    )
+    with empty.app_context():
+        db.create_all()
+        import_itinerary(db.session, json.loads(first))
+        db.session.commit()
+    assert _export(empty) == first
+    with empty.app_context():
+        db.engine.dispose()
+    # The same document again changes nothing; without a request, prune removes it.
+    assert not load_document(json.loads(first)).changed_anything
+    again = json.loads(first)
+    again["meeting_requests"] = again["meeting_requests"][:1]
+    load_document(again, prune=True)
+    assert [r["key"] for r in json.loads(_export(app))["meeting_requests"]] == ["match-1"]
+
+
+def test_meeting_request_references_are_checked(app, reference_document):
+    from scheduler.itinerary.document import DocumentError
+
+    document = _with_requests(reference_document)
+    document["meeting_requests"][0]["attendees"][0]["person"] = "nobody"
+    document["meeting_requests"][0]["venues"] = ["nowhere"]
+    document["meeting_requests"][1]["not_before"] = "2024-09-25T10:00"
+    document["meeting_requests"][1]["not_after"] = "2024-09-25T10:15"
     with app.app_context():
         try:
-            import_itinerary(db.session, reference_document)
+            import_itinerary(db.session, document)
         except DocumentError as exc:
-            assert [p.path for p in exc.problems] == ["meeting_requests"]
+            assert [p.path for p in exc.problems] == [
+                "meeting_requests[0].attendees[0].person",
+                "meeting_requests[0].venues[0]",
+                "meeting_requests[1].not_after",
+            ]
         else:
-            raise AssertionError("a document with meeting requests was imported")
+            raise AssertionError("a request naming unknown keys was imported")
         db.session.rollback()
         assert db.session.scalar(select(func.count(Delegation.id))) == 0

@@ -35,6 +35,7 @@ from scheduler.models import (
     Delegation,
     Meeting,
     MeetingOrganization,
+    MeetingRequest,
     Organization,
     Person,
     Room,
@@ -87,6 +88,8 @@ class ValidItinerary:
     document: dict
     meeting_times: list[tuple[datetime, datetime]]
     availability: list[tuple[datetime | None, datetime | None]]
+    # Each meeting request's (not_before, not_after) as instants, None where not given.
+    request_windows: list[tuple[datetime | None, datetime | None]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- validation
@@ -219,16 +222,7 @@ def validate_document(document: Any) -> ValidItinerary:
     venue_items = _items(document, "venues")
     venues = _unique_keys(venue_items, "venues", problems)
     _unique_keys(_items(document, "meetings"), "meetings", problems)
-    if _list(document.get("meeting_requests")):
-        # The contract allows them; until this version stores them, refusing is the only way
-        # not to lose them silently on the next export.
-        problems.append(
-            Problem(
-                "meeting_requests",
-                "meeting requests are not supported by this version of the scheduler yet: "
-                "remove them to import the rest of the document",
-            )
-        )
+    _unique_keys(_items(document, "meeting_requests"), "meeting_requests", problems)
     venue_zone, venue_rooms = _check_venues(venue_items, problems)
     availability = _check_people(document, organizations, home_zone, problems)
     _check_travel_times(document, venues, problems)
@@ -237,9 +231,13 @@ def validate_document(document: Any) -> ValidItinerary:
         _check_meeting(meeting, f"meetings[{i}]", known, problems)
         for i, meeting in _items(document, "meetings")
     ]
+    request_windows = [
+        _check_request(request, f"meeting_requests[{i}]", known, problems)
+        for i, request in _items(document, "meeting_requests")
+    ]
     if problems:
         raise DocumentError(sorted(set(problems), key=_problem_order))
-    return ValidItinerary(document, meeting_times, availability)
+    return ValidItinerary(document, meeting_times, availability, request_windows)
 
 
 @dataclass(frozen=True)
@@ -417,6 +415,51 @@ def _check_meeting(meeting: dict, base: str, known: _Known, problems: list[Probl
     return start, end
 
 
+def _check_request(request: dict, base: str, known: _Known, problems: list[Problem]):
+    """A meeting request's (not_before, not_after) as instants; its references checked."""
+    attending: dict[str, int] = {}
+    for j, attendee in enumerate(_list(request.get("attendees"))):
+        person = attendee.get("person") if isinstance(attendee, dict) else None
+        if not isinstance(person, str):
+            continue
+        if person not in known.people:
+            problems.append(
+                Problem(f"{base}.attendees[{j}].person", f"no person with key '{person}'")
+            )
+        elif person in attending:
+            problems.append(
+                Problem(
+                    f"{base}.attendees[{j}].person",
+                    f"'{person}' is listed twice (also attendees[{attending[person]}])",
+                )
+            )
+        else:
+            attending[person] = j
+    for j, org in enumerate(_list(request.get("organizations"))):
+        if isinstance(org, str) and org not in known.organizations:
+            problems.append(
+                Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
+            )
+    for j, venue in enumerate(_list(request.get("venues"))):
+        if isinstance(venue, str) and venue not in known.venues:
+            problems.append(Problem(f"{base}.venues[{j}]", f"no venue with key '{venue}'"))
+    zone_name = known.home_zone
+    start = _parse_time(request.get("not_before"), zone_name, f"{base}.not_before", problems)
+    until = _parse_time(request.get("not_after"), zone_name, f"{base}.not_after", problems)
+    duration = request.get("duration_minutes")
+    if start and until:
+        if until <= start:
+            problems.append(Problem(f"{base}.not_after", "must be after not_before"))
+        elif isinstance(duration, int) and (until - start).total_seconds() < duration * 60:
+            problems.append(
+                Problem(
+                    f"{base}.not_after",
+                    f"the window from not_before is shorter than duration_minutes ({duration})",
+                )
+            )
+    return start, until
+
+
 def _nul_characters(node, path: list) -> list[Problem]:
     """Text with a NUL character, which PostgreSQL cannot store."""
     if isinstance(node, str):
@@ -428,7 +471,17 @@ def _nul_characters(node, path: list) -> list[Problem]:
     return []
 
 
-SECTIONS = ("$", "format", "delegation", "organizations", "people", "venues", "travel_times")
+SECTIONS = (
+    "$",
+    "format",
+    "delegation",
+    "organizations",
+    "people",
+    "venues",
+    "travel_times",
+    "meetings",
+    "meeting_requests",
+)
 
 
 def _problem_order(problem: Problem):
@@ -488,6 +541,7 @@ class _Loader:
         self._upsert_travel_times(venue_ids)
         meeting_ids = self._upsert_meetings(venue_ids, room_ids)
         self._replace_links(meeting_ids, person_ids, org_ids)
+        self._upsert_requests()
         if self.prune:
             self._cancel_unlisted()
         session.flush()
@@ -607,6 +661,41 @@ class _Loader:
                 "updated_at": now,
             },
         )
+
+    def _upsert_requests(self) -> None:
+        """Meeting requests by key; with prune, those the document no longer lists are gone."""
+        rows = [
+            {
+                "key": r["key"],
+                "title": r["title"],
+                "native_title": r.get("native_title"),
+                "kind": r.get("kind", "meeting"),
+                "attendees": [
+                    {"person": a["person"], "role": a.get("role", "required")}
+                    for a in r["attendees"]
+                ],
+                "organizations": list(r.get("organizations", [])),
+                "duration_minutes": r["duration_minutes"],
+                "venues": list(r["venues"]),
+                "not_before": self.valid.request_windows[i][0],
+                "not_after": self.valid.request_windows[i][1],
+                "priority": r.get("priority", "should"),
+                "interpreter": r.get("interpreter", "if_needed"),
+            }
+            for i, r in enumerate(self.doc.get("meeting_requests", []))
+        ]
+        existing = self._existing(MeetingRequest)
+        self._upsert(MeetingRequest, rows, existing=existing)
+        if self.prune:
+            listed = {row["key"] for row in rows}
+            for key, request in existing.items():
+                if key not in listed:
+                    self.history.changed(
+                        "meeting_request", key, self.delegation.id, {"key": [key, None]}
+                    )
+                    self.history.entries[("meeting_request", key)]["action"] = "delete"
+                    self.session.delete(request)
+                    self.result.changed["meeting_request removed"] += 1
 
     # -- helpers
 
@@ -890,7 +979,7 @@ def export_delegation(delegation: Delegation) -> dict:
     home = delegation.timezone
     venues = sorted(delegation.venues, key=lambda v: v.key)
     meetings = sorted(delegation.meetings, key=lambda m: (m.start, m.end, m.key))
-    return {
+    document = {
         "format": FORMAT,
         "delegation": _compact(
             {
@@ -973,6 +1062,52 @@ def export_delegation(delegation: Delegation) -> dict:
         ],
         "meetings": [_meeting_document(m, m.zone_name) for m in meetings],
     }
+    return _with_requests(document, delegation, home)
+
+
+def _with_requests(document: dict, delegation: Delegation, home: str) -> dict:
+    """The document with ``meeting_requests`` where the delegation has any."""
+    requests = sorted(delegation_requests(delegation), key=lambda r: r.key)
+    if requests:
+        document["meeting_requests"] = [_request_document(r, home) for r in requests]
+    return document
+
+
+def delegation_requests(delegation: Delegation) -> list[MeetingRequest]:
+    """The delegation's meeting requests (one query; the export and the pages read them)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(delegation)
+    if session is None or delegation.id is None:
+        return []
+    return list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.delegation_id == delegation.id)
+            .order_by(MeetingRequest.key)
+        )
+    )
+
+
+def _request_document(r: MeetingRequest, home: str) -> dict:
+    return _compact(
+        {
+            "key": r.key,
+            "title": r.title,
+            "native_title": r.native_title,
+            "kind": r.kind,
+            "attendees": [
+                {"person": a["person"], "role": a.get("role", "required")} for a in r.attendees
+            ],
+            "organizations": list(r.organizations or []),
+            "duration_minutes": r.duration_minutes,
+            "venues": list(r.venues or []),
+            "not_before": r.not_before and format_document_datetime(r.not_before, home),
+            "not_after": r.not_after and format_document_datetime(r.not_after, home),
+            "priority": r.priority,
+            "interpreter": r.interpreter,
+        }
+    )
 
 
 def _meeting_document(m: Meeting, zone_name: str) -> dict:

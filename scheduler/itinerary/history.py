@@ -204,6 +204,8 @@ def _entity_of(session: Session, obj) -> tuple[str, str, int] | None:
         return "delegation", obj.key, obj.id
     if isinstance(obj, m.Organization | m.Person | m.Venue | m.Meeting):
         return type(obj).__name__.lower(), obj.key, obj.delegation_id
+    if isinstance(obj, m.MeetingRequest):
+        return "meeting_request", obj.key, obj.delegation_id
     if isinstance(obj, m.Room):
         venue = obj.venue or session.get(m.Venue, obj.venue_id)
         return "room", f"{venue.key}/{obj.key}", venue.delegation_id

@@ -14,6 +14,12 @@ from scheduler.models.meeting import (
     MeetingOrganization,
 )
 from scheduler.models.release import NOTICE_STATES, Notice, Release
+from scheduler.models.request import (
+    INTERPRETER_CHOICES,
+    REQUEST_PRIORITIES,
+    MeetingRequest,
+    SuggestionRun,
+)
 from scheduler.models.review import ConflictAcknowledgement, ConflictOverride, ConflictSummary
 from scheduler.models.share_link import ShareLinkUse
 from scheduler.models.user import User
@@ -24,6 +30,8 @@ register_change_tracking()
 __all__ = [
     "ApiToken",
     "ATTENDEE_ROLES",
+    "INTERPRETER_CHOICES",
+    "REQUEST_PRIORITIES",
     "DELEGATION_ROLES",
     "MEETING_KINDS",
     "MEETING_STATUSES",
@@ -41,6 +49,8 @@ __all__ = [
     "MeetingOrganization",
     "NOTICE_STATES",
     "Notice",
+    "MeetingRequest",
+    "SuggestionRun",
     "Organization",
     "Person",
     "Release",

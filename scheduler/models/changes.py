@@ -35,6 +35,7 @@ def _programme_changed(session: Session, obj) -> bool:
 def _track_changes(session: Session, _flush_context, _instances) -> None:
     from scheduler.models.delegation import Delegation, Organization, Person
     from scheduler.models.meeting import SCHEDULING_FIELDS, Attendance, Meeting, MeetingOrganization
+    from scheduler.models.request import MeetingRequest
     from scheduler.models.venue import Room, TravelTime, Venue
 
     programme_models = (
@@ -47,6 +48,7 @@ def _track_changes(session: Session, _flush_context, _instances) -> None:
         Meeting,
         Attendance,
         MeetingOrganization,
+        MeetingRequest,
     )
     now = utcnow()
     touched_meetings: set = set()

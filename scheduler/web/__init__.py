@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.meetings import bp as meetings_bp
     from scheduler.web.people import bp as people_bp
     from scheduler.web.releases import bp as releases_bp
+    from scheduler.web.requests import bp as requests_bp
     from scheduler.web.share import bp as share_bp
     from scheduler.web.timetable import bp as timetable_bp
     from scheduler.web.venues import bp as venues_bp
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
         people_bp,
         venues_bp,
         releases_bp,
+        requests_bp,
         agenda_bp,
         share_bp,
         timetable_bp,
