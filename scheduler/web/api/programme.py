@@ -164,7 +164,7 @@ def create_release(data, key):
     return body, 201, {"Location": location}
 
 
-@bp.route("/delegations/<key>/releases/<int:version>", methods=["GET"])
+@bp.route("/delegations/<key>/releases/<int(max=2147483647):version>", methods=["GET"])
 @bp.response(200, schemas.ReleaseDetail, example=RELEASE_EXAMPLE)
 @bp.doc(responses=ERRORS, operationId="get_release")
 @api_needs(read="edit")
@@ -265,7 +265,7 @@ def create_suggestion(data, key):
     return _suggestion_body(run), 202, {"Location": location}
 
 
-@bp.route("/delegations/<key>/suggestions/<int:suggestion>", methods=["GET"])
+@bp.route("/delegations/<key>/suggestions/<int(max=2147483647):suggestion>", methods=["GET"])
 @bp.response(200, schemas.Suggestion, example=SUGGESTION_EXAMPLE)
 @bp.doc(responses=ERRORS | {200: {"links": SUGGESTION_LINKS}}, operationId="get_suggestion")
 @api_needs()
@@ -276,7 +276,7 @@ def get_suggestion(key, suggestion):
     return _suggestion_body(_run_or_404(delegation, suggestion))
 
 
-@bp.route("/delegations/<key>/suggestions/<int:suggestion>/apply", methods=["POST"])
+@bp.route("/delegations/<key>/suggestions/<int(max=2147483647):suggestion>/apply", methods=["POST"])
 @bp.response(200, schemas.Applied)
 @bp.doc(responses=ERRORS | CONFLICTS, operationId="apply_suggestion")
 @api_needs(read="edit", write="edit")
