@@ -248,7 +248,8 @@ def _run_or_404(delegation, suggestion: int) -> SuggestionRun:
 @bp.response(
     202,
     schemas.Suggestion,
-    example=SUGGESTION_EXAMPLE | {"state": "queued", "result": None, "finished_at": None},
+    example=SUGGESTION_EXAMPLE
+    | {"state": "queued", "progress": "waiting for a worker", "result": None, "finished_at": None},
     headers={"Location": {"schema": {"type": "string"}, "description": "The run to poll"}},
 )
 @bp.doc(responses=ERRORS | {202: {"links": SUGGESTION_LINKS}}, operationId="create_suggestion")
