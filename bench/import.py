@@ -10,6 +10,14 @@ venue's zone. For each size and database it imports into a fresh database and pr
 event: the import writes in bulk, so this grows with rows / 1,000, not with rows), and the
 same for a re-import of an unchanged document and of one with 5% of the meetings changed.
 Goal (issue 2): 20,000 meetings at most 12x the time of 2,000.
+
+Beside each first import (issues 12 and 18), in the same run:
+- the same import without history (``import_itinerary(..., _history=False)``, a switch for
+  this script alone): the history must cost at most 30% more;
+- the floor: orjson parse plus jsonschema-rs validation of the same text, and a bare
+  SQLAlchemy Core executemany of the very rows the import inserted (captured from the
+  no-history import, replayed table by table into another empty database). Goal: 20,000
+  meetings in at most 3.0 s and at most 2x the floor.
 """
 
 from __future__ import annotations
@@ -175,19 +183,42 @@ def counted(engine):
         event.remove(engine, "before_cursor_execute", record)
 
 
-def timed_import(app, text: bytes, *, prune: bool = False) -> dict:
+@contextmanager
+def captured_inserts(engine):
+    """The Core-level INSERTs sent (table and Python-side rows), in order."""
+    inserts: list[tuple] = []
+
+    def record(conn, clauseelement, multiparams, params, execution_options):
+        table = getattr(clauseelement, "table", None)
+        if getattr(clauseelement, "is_insert", False) and table is not None:
+            if multiparams and isinstance(multiparams[0], list | tuple):
+                rows = list(multiparams[0])
+            else:
+                rows = list(multiparams) if multiparams else [params]
+            if table.name != "history_entry" and rows:
+                inserts.append((table, [dict(r) for r in rows]))
+
+    event.listen(engine, "before_execute", record)
+    try:
+        yield inserts
+    finally:
+        event.remove(engine, "before_execute", record)
+
+
+def timed_import(app, text: bytes, *, prune: bool = False, history: bool = True) -> dict:
     with app.app_context():
         with counted(db.engine) as statements:
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), time.process_time()
             document = parse_json(text)
             parsed = time.perf_counter()
-            result = import_itinerary(db.session, document, prune=prune)
+            result = import_itinerary(db.session, document, prune=prune, _history=history)
             db.session.commit()
-            done = time.perf_counter()
+            done, cpu_done = time.perf_counter(), time.process_time()
         db.session.remove()
     return {
         "parse": parsed - began,
         "seconds": done - began,
+        "cpu": cpu_done - cpu_began,
         "statements": len(statements),
         "result": result,
     }
@@ -234,7 +265,45 @@ def postgres_reachable() -> bool:
         return False
 
 
+def floor_validation_seconds(text: bytes) -> float:
+    """Parse and validate only, bare: orjson and the compiled schema, nothing of ours."""
+    import orjson
+
+    from scheduler.itinerary.document import _compiled_validator
+
+    validator = _compiled_validator()
+    began, cpu_began = time.perf_counter(), time.process_time()
+    assert validator.is_valid(orjson.loads(text))
+    return time.perf_counter() - began, time.process_time() - cpu_began
+
+
+def without_history_and_floor(kind: str, text: bytes) -> tuple[dict, float]:
+    """The first import without history, and the bare Core insert of the rows it wrote."""
+    with fresh_database(kind) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            db.create_all()
+            with captured_inserts(db.engine) as inserts:
+                plain = timed_import(app, text, history=False)
+            db.engine.dispose()
+    from sqlalchemy import create_engine
+
+    with fresh_database(kind) as url:
+        engine = create_engine(url)
+        db.metadata.create_all(engine)
+        with engine.connect() as connection:
+            began, cpu_began = time.perf_counter(), time.process_time()
+            for table, rows in inserts:
+                connection.execute(table.insert(), rows)
+            connection.commit()
+            insert_seconds = time.perf_counter() - began
+            insert_cpu = time.process_time() - cpu_began
+        engine.dispose()
+    return plain, (insert_seconds, insert_cpu)
+
+
 def run_once(kind: str, text: bytes, changed: bytes, meetings: int) -> dict:
+    plain, floor_insert = without_history_and_floor(kind, text)
     with fresh_database(kind) as url:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
@@ -252,7 +321,14 @@ def run_once(kind: str, text: bytes, changed: bytes, meetings: int) -> dict:
     assert rows["meetings"] == meetings, rows
     assert not again["result"].changed_anything
     assert update["result"].changed_anything
-    return {"attendances": rows["attendances"], "first": first, "again": again, "update": update}
+    return {
+        "attendances": rows["attendances"],
+        "first": first,
+        "again": again,
+        "update": update,
+        "plain": plain,
+        "floor_insert": floor_insert,
+    }
 
 
 def run(kind: str, meetings: int, people: int, repeat: int) -> dict:
@@ -264,7 +340,7 @@ def run(kind: str, meetings: int, people: int, repeat: int) -> dict:
     runs = [run_once(kind, text, changed, meetings) for _ in range(repeat)]
     best = {
         phase: min((r[phase] for r in runs), key=lambda m: m["seconds"])
-        for phase in ("first", "again", "update")
+        for phase in ("first", "again", "update", "plain")
     }
     return {
         "kind": kind,
@@ -272,6 +348,10 @@ def run(kind: str, meetings: int, people: int, repeat: int) -> dict:
         "people": people,
         "attendances": runs[0]["attendances"],
         "validate": min(validation_seconds(text) for _ in range(repeat)),
+        "floor_validate": min(floor_validation_seconds(text) for _ in range(repeat)),
+        "floor_insert": min(r["floor_insert"] for r in runs),
+        "plain_cpu": min(r["plain"]["cpu"] for r in runs),
+        "first_cpu": min(r["first"]["cpu"] for r in runs),
         **best,
     }
 
@@ -317,11 +397,44 @@ def main() -> None:
                 flush=True,
             )
     print()
+    print("First import beside its floor and without history (same runs, seconds):")
+    header = (
+        "| database | meetings | floor: parse + validate | floor: Core insert | floor | "
+        "import without history | import with history | with / without history "
+        "| import / floor |"
+    )
+    for clock, pick in (("wall", 0), ("CPU of this process", 1)):
+        print(f"\n{clock}:\n")
+        print(header)
+        print("|" + " --- |" * (header.count("|") - 1))
+        for r in results:
+            validate, insert = r["floor_validate"][pick], r["floor_insert"][pick]
+            floor = validate + insert
+            if pick:
+                plain, first = r["plain_cpu"], r["first_cpu"]
+            else:
+                plain, first = r["plain"]["seconds"], r["first"]["seconds"]
+            print(
+                f"| {r['kind']} | {r['meetings']:,} | {validate:.2f} "
+                f"| {insert:.2f} | {floor:.2f} | {plain:.2f} | {first:.2f} "
+                f"| {first / plain:.2f}x | {first / floor:.2f}x |"
+            )
+    print()
+    for r in results:
+        if r["meetings"] == 20000:
+            floor = r["floor_validate"][0] + r["floor_insert"][0]
+            first, plain = r["first"]["seconds"], r["plain"]["seconds"]
+            for goal, ok in (
+                (f"at most 3.0 s: {first:.2f} s", first <= 3.0),
+                (f"at most 2x the floor: {first / floor:.2f}x", first <= 2 * floor),
+                (f"history at most 1.3x: {first / plain:.2f}x", first <= 1.3 * plain),
+            ):
+                print(f"{r['kind']} 20,000 first import {goal} ({'ok' if ok else 'NOT MET'})")
     for kind in kinds:
         by_size = {r["meetings"]: r for r in results if r["kind"] == kind}
         if 2000 in by_size and 20000 in by_size:
             small, large = by_size[2000], by_size[20000]
-            for phase in ("first", "again", "update"):
+            for phase in ("first", "again", "update", "plain"):
                 ratio = large[phase]["seconds"] / small[phase]["seconds"]
                 verdict = "ok" if ratio <= 12 else "OVER the 12x goal"
                 print(f"{kind} {phase:6}: 20,000 / 2,000 = {ratio:.1f}x ({verdict})")

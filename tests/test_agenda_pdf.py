@@ -249,3 +249,16 @@ def test_the_collector_is_paused_only_while_rendering_and_restored_after_errors(
         assert not gc.isenabled()  # it was off before: left off
     finally:
         gc.enable()
+
+
+def test_the_reference_visit_prints_on_at_most_three_pages_with_the_cover_on_the_first(
+    app, load_document, reference_document
+):
+    """Paper layout (issue 18): the cover shares its page with the first day; days flow on."""
+    load_document(reference_document)
+    with app.app_context():
+        agenda = build_agenda(load_delegation(db.session, KEY))
+        document = layout_agenda(agenda, paper="a4")
+    assert len(document.pages) <= 3
+    first_page = {c for box in _boxes(document.pages[0]._page_box) for c in _classes(box)}
+    assert {"cover", "day-heading", "meeting"} <= first_page

@@ -18,6 +18,7 @@ TINY_RUNS = {
     "pages.py": ["--sizes", "10", "--repeat", "1"],
     "feeds.py": ["--events", "20", "--repeat", "1"],
     "agenda.py": ["--meetings", "6", "--repeat", "1"],
+    "validators.py": ["--sizes", "100", "--repeat", "1"],
     "releases.py": ["--sizes", "100", "200"],
     # Both start their own PostgreSQL (bench/private_postgres.py) and gunicorn.
     "load.py": ["--private-postgres", "--seconds", "2", "--workers", "1"]

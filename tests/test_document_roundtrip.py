@@ -182,3 +182,14 @@ def test_meeting_request_references_are_checked(app, reference_document):
             raise AssertionError("a request naming unknown keys was imported")
         db.session.rollback()
         assert db.session.scalar(select(func.count(Delegation.id))) == 0
+
+
+def test_dump_document_writes_what_json_dumps_wrote(app, reference_document, load_document):
+    """orjson writes the export: the very text json.dumps(indent=2, ensure_ascii=False) wrote,
+    Korean and Japanese included, and a coordinate with an exponent too."""
+    load_document(reference_document)
+    with app.app_context():
+        document = export_itinerary(db.session, KEY)
+    assert dump_document(document) == json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    document["venues"][0]["latitude"] = 1e-05
+    assert dump_document(document) == json.dumps(document, ensure_ascii=False, indent=2) + "\n"

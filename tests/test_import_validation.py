@@ -28,6 +28,7 @@ from scheduler.itinerary.document import (
     DocumentError,
     dump_document,
     export_itinerary,
+    parse_json,
     validate_document,
 )
 from scheduler.models import Delegation, Meeting
@@ -565,3 +566,65 @@ def test_any_damage_gives_problems_with_paths_never_a_crash(damage):
     except DocumentError as error:
         assert error.problems
         assert all(problem.path and problem.message for problem in error.problems)
+
+
+_tricky_text = st.sampled_from(
+    ["lim\n", "Lim", "a--b", "x@", "@", "not a uri", "http://x", "2024-02-30", "2024-9-1", "24:00"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_PLACES), _json_values | _tricky_text), min_size=1, max_size=3
+    )
+)
+def test_the_compiled_validator_agrees_with_jsonschema(damage):
+    """jsonschema-rs decides validity on the fast path; jsonschema (the brute-force twin here)
+    reports the problems. What the compiled one accepts, jsonschema accepts, and the problems
+    reported are exactly jsonschema's. (It may refuse more: Python's "$" in a pattern also
+    matches before a final newline, so jsonschema takes the key "lim\\n"; the import then
+    reports what jsonschema finds, as before.)"""
+    from scheduler.itinerary.document import (
+        _compiled_validator,
+        _schema_problem,
+        _validator,
+        schema_problems,
+    )
+
+    document = copy.deepcopy(_REFERENCE)
+    for place, value in damage:
+        node = document
+        try:
+            for part in place[:-1]:
+                node = node[part]
+            node[place[-1]] = value
+        except (LookupError, TypeError):
+            continue
+    reference = [_schema_problem(e) for e in _validator().iter_errors(document)]
+    if _compiled_validator().is_valid(document):
+        assert reference == []
+    assert schema_problems(document) == reference
+
+
+@pytest.mark.parametrize("bad", BAD_DOCUMENTS, ids=[b.name for b in BAD_DOCUMENTS])
+def test_the_compiled_validator_agrees_on_the_catalogue(bad, reference_document):
+    from scheduler.itinerary.document import _compiled_validator, _validator
+
+    document = copy.deepcopy(reference_document)
+    spoiled = bad.spoil(document)
+    if spoiled is not None:
+        return  # text that is not a document: the parser's business
+    reference_valid = not any(True for _ in _validator().iter_errors(document))
+    assert _compiled_validator().is_valid(document) == reference_valid
+
+
+def test_orjson_parses_what_json_parsed():
+    """A byte order mark, NaN and huge integers are still read as the standard library read
+    them (orjson refuses them; parse_json falls back)."""
+    assert parse_json(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
+    huge = 123456789012345678901234567890
+    assert parse_json(f'{{"a": {huge}}}')["a"] == huge
+    with pytest.raises(DocumentError) as error:
+        parse_json(b'{"a": ')
+    assert str(error.value).startswith("$: not valid JSON: ")

@@ -9,6 +9,7 @@ table, not one per row. The export is canonical, so export -> import -> export i
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,8 +17,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
+import orjson
 from jsonschema import Draft202012Validator
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from scheduler.itinerary.history import ImportHistory, actor_of
@@ -117,6 +120,36 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(inlined, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+FORMATS = ("date", "email", "uri")
+
+
+@lru_cache(maxsize=1)
+def _compiled_validator() -> jsonschema_rs.Draft202012Validator:
+    """The same inlined schema compiled by jsonschema-rs: a hundred times faster than
+    jsonschema (bench/validators.py). It only says whether a document is valid; it is given
+    jsonschema's own format checkers, so both accept exactly the same formats, and an
+    invalid document is reported by jsonschema, whose messages and paths the import shows."""
+    checker = Draft202012Validator.FORMAT_CHECKER
+
+    def conforms(name):
+        return lambda value: checker.conforms(value, name)
+
+    inlined = _inline_definitions(schema(), schema()["$defs"])
+    return jsonschema_rs.Draft202012Validator(
+        inlined, formats={name: conforms(name) for name in FORMATS}, validate_formats=True
+    )
+
+
+def schema_problems(document: Any) -> list[Problem]:
+    """Every schema problem of the document, with its JSON path; [] for a valid one."""
+    try:
+        if _compiled_validator().is_valid(document):
+            return []
+    except (ValueError, OverflowError, TypeError):
+        pass  # e.g. an integer past 64 bits: jsonschema decides
+    return [_schema_problem(e) for e in _validator().iter_errors(document)]
+
+
 def _inline_definitions(node, definitions: dict):
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -154,7 +187,29 @@ def _schema_problem(error) -> Problem:
     return Problem(json_path(path), error.message)
 
 
+_DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # digit -> "0"
+
+
+def _has_long_number(text: str | bytes) -> bool:
+    """Whether the text has 19 digits in a row (a translate and a find in C: a tenth of what
+    a regular expression takes over a 10 MB document)."""
+    if isinstance(text, str):
+        return re.search("[0-9]{19}", text) is not None
+    return b"0" * 19 in bytes(text).translate(_DIGITS_AS_ZERO)
+
+
 def parse_json(text: str | bytes) -> Any:
+    """The document from its text: the one place an import parses (limits hook in here).
+
+    orjson parses; what it refuses is parsed again by the standard library, which either
+    accepts it as before (a UTF-8 byte order mark, UTF-16 text, NaN, integers past 64 bits)
+    or words the error as the import always has. orjson reads an integer past 64 bits as a
+    float, so a text with a run of 19 digits or more is left to the standard library too."""
+    if not _has_long_number(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(text)
     except UnicodeDecodeError as exc:
@@ -192,11 +247,21 @@ def _unique_keys(items, base: str, problems: list[Problem]) -> dict[str, int]:
     return seen
 
 
-def _parse_time(value, zone_name, path, problems) -> datetime | None:
+def _parse_time(value, zone_name, path, problems, seen=None) -> datetime | None:
+    """The instant, or None with the problem noted. ``seen`` caches the instants of one
+    document: meetings share their start and end times (a datetime is immutable; a time
+    that raises is not cached and raises again, with its own path)."""
     if not isinstance(value, str) or zone_name is None:
         return None
+    if seen is not None:
+        instant = seen.get((value, zone_name))
+        if instant is not None:
+            return instant
     try:
-        return parse_document_datetime(value, zone_name)
+        instant = parse_document_datetime(value, zone_name)
+        if seen is not None:
+            seen[(value, zone_name)] = instant
+        return instant
     except WallClockError as exc:
         problems.append(Problem(path, str(exc)))
     except ValueError as exc:
@@ -211,8 +276,8 @@ def _minutes(hhmm: str) -> int:
 
 def validate_document(document: Any) -> ValidItinerary:
     """Every problem of the document at once, or the document with its instants resolved."""
-    problems = [_schema_problem(e) for e in _validator().iter_errors(document)]
-    problems += _nul_characters(document, [])
+    problems = schema_problems(document)
+    problems += _nul_problems(document)
     if not isinstance(document, dict):
         raise DocumentError(problems or [Problem("$", "must be a JSON object")])
 
@@ -250,6 +315,7 @@ class _Known:
     venues: dict[str, int]
     venue_zone: dict[str, str | None]
     venue_rooms: dict[str, set[str]]
+    instants: dict = field(default_factory=dict)  # (text, zone) -> instant, this document's
 
 
 def _check_delegation(document: dict, problems: list[Problem]) -> str | None:
@@ -406,8 +472,9 @@ def _check_meeting(meeting: dict, base: str, known: _Known, problems: list[Probl
             )
         else:
             attending[person] = j
-    start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems)
-    end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems)
+    seen = known.instants
+    start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems, seen)
+    end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems, seen)
     if start and end and end <= start:
         problems.append(
             Problem(f"{base}.end", f"{meeting['end']} is not after start {meeting['start']}")
@@ -460,6 +527,17 @@ def _check_request(request: dict, base: str, known: _Known, problems: list[Probl
     return start, until
 
 
+def _nul_problems(document: Any) -> list[Problem]:
+    """Text with a NUL character, found by its escape in the serialised document (one pass in
+    C), then located by walking the document only when there is one."""
+    try:
+        if b"\\u0000" not in orjson.dumps(document):
+            return []
+    except (orjson.JSONEncodeError, TypeError):
+        pass
+    return _nul_characters(document, [])
+
+
 def _nul_characters(node, path: list) -> list[Problem]:
     """Text with a NUL character, which PostgreSQL cannot store."""
     if isinstance(node, str):
@@ -498,18 +576,43 @@ def _problem_order(problem: Problem):
 # --------------------------------------------------------------------------- import
 
 
-def import_itinerary(session: Session, document: Any, *, prune: bool = False) -> ImportResult:
+def import_itinerary(
+    session: Session, document: Any, *, prune: bool = False, _history: bool = True
+) -> ImportResult:
     """Validate, then load or update the delegation; the caller commits.
 
-    Raises DocumentError (nothing written) for an invalid document.
+    Raises DocumentError (nothing written) for an invalid document. ``_history=False`` is
+    for bench/import.py alone, to measure what the history costs: the product always
+    writes it.
     """
     with cycle_collection_paused():
         valid = validate_document(document)
         loader = _Loader(session, valid, prune)
+        if not _history:
+            loader.history = _NoHistory(session)
         with loader.history.paused():
             result = loader.load()
         loader.history.write(actor_of(session))
         return result
+
+
+class _NoHistory(ImportHistory):
+    """Notes nothing and writes nothing (the benchmark's import without history)."""
+
+    def know(self, column, ids_by_key):
+        pass
+
+    def created(self, entity, key, delegation_id, fields):
+        pass
+
+    def updated(self, obj, fields):
+        pass
+
+    def changed(self, entity, key, delegation_id, changes):
+        pass
+
+    def write(self, user_id):
+        return 0
 
 
 class _Loader:
@@ -521,6 +624,7 @@ class _Loader:
         self.valid = valid
         self.prune = prune
         self.existing_meetings: dict[str, Meeting] = {}
+        self.kept: list[dict] = []
         self.history = ImportHistory(session)
 
     def load(self) -> ImportResult:
@@ -715,11 +819,12 @@ class _Loader:
         return {obj.key: obj for obj in self.session.scalars(query)}
 
     def _bulk_insert(self, model, rows: list[dict]) -> None:
-        """One executemany, batched by the driver: no RETURNING in parameter order, which
-        SQLite can only do a row at a time. render_nulls keeps every row the same shape, so
-        rows with and without optional values are not split into separate statements."""
+        """One executemany of Core's insert, batched by the driver: no RETURNING in parameter
+        order, which SQLite can only do a row at a time, and not the ORM's bulk path, which
+        spent more time collecting each row's parameters than the database spent writing
+        them. Every row of a table has the same keys, so it is a single statement."""
         if rows:
-            self.session.execute(insert(model).execution_options(render_nulls=True), rows)
+            self.session.connection().execute(model.__table__.insert(), rows)
 
     def _ids_by_key(self, model) -> dict[str, int]:
         query = select(model.key, model.id).where(model.delegation_id == self.delegation.id)
@@ -729,6 +834,10 @@ class _Loader:
         """Rows matched by key are updated, the others inserted in bulk: key -> id of each."""
         if existing is None:
             existing = self._existing(model)
+        # Held for the whole import: the session keeps its objects only weakly, and the
+        # history of rooms and travel times reads their venues from the identity map
+        # (dropped, that was a query per room and travel time on every re-import).
+        self.kept.append(existing)
         ids: dict[str, int] = {}
         new_rows = []
         name = model.__tablename__
@@ -862,10 +971,8 @@ class _Loader:
                 self.session.execute(
                     delete(MeetingOrganization).where(MeetingOrganization.meeting_id.in_(chunk))
                 )
-        if attendance_rows:
-            self.session.execute(insert(Attendance), attendance_rows)
-        if link_rows:
-            self.session.execute(insert(MeetingOrganization), link_rows)
+        self._bulk_insert(Attendance, attendance_rows)
+        self._bulk_insert(MeetingOrganization, link_rows)
 
     def _note_links(self, key, have_people, wanted_people, have_orgs, wanted_orgs, action=None):
         def people(pairs):
@@ -1132,5 +1239,16 @@ def _meeting_document(m: Meeting, zone_name: str) -> dict:
 
 
 def dump_document(document: dict) -> str:
-    """The document as text: UTF-8 names kept readable, two-space indent, a final newline."""
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    """The document as text: UTF-8 names kept readable, two-space indent, a final newline.
+
+    Written by orjson: the same text as ``json.dumps(document, ensure_ascii=False, indent=2)``
+    (tests/test_document_roundtrip.py compares them), ten times faster. The one difference
+    is a float written with an exponent (1e-05 against orjson's 0.00001); an export's only
+    floats are venue coordinates, and a document with such a coordinate is written by json."""
+    if any(
+        isinstance(value, float) and "e" in repr(value)
+        for venue in document.get("venues", [])
+        for value in (venue.get("latitude"), venue.get("longitude"))
+    ):
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"

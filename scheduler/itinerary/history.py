@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.itinerary.times import utcnow
@@ -110,7 +110,9 @@ def record_rows(session: Session, rows: Iterable[dict]) -> int:
     now = utcnow()
     batch = [{"at": now, "changes": {}, **row} for row in rows]
     if batch:
-        session.execute(insert(HistoryEntry), batch)
+        # Core, not the ORM's bulk insert: the same executemany without the ORM building
+        # a parameter set per row (a third of the history's cost at 20,000 meetings).
+        session.connection().execute(HistoryEntry.__table__.insert(), batch)
     return len(batch)
 
 
@@ -141,6 +143,63 @@ def history_of(
     return list(session.scalars(query))
 
 
+def history_query(
+    delegation_id: int,
+    *,
+    meeting: str | None = None,
+    person: str | None = None,
+    user_id: int | None = None,
+    meetings_only: Iterable[str] | None = None,
+):
+    """The select behind the history page, newest first (paginate it).
+
+    ``person`` gives the person's own entries and those of meetings whose attendees changed
+    to or from them; ``meetings_only`` limits the history to those meetings' entries (a host's).
+    """
+    from sqlalchemy import String, and_, cast, or_
+
+    query = (
+        select(HistoryEntry)
+        .where(HistoryEntry.delegation_id == delegation_id)
+        .options(selectinload(HistoryEntry.user))
+        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+    )
+    if meetings_only is not None:
+        query = query.where(
+            HistoryEntry.entity == "meeting", HistoryEntry.key.in_(list(meetings_only))
+        )
+    if meeting is not None:
+        query = query.where(HistoryEntry.entity == "meeting", HistoryEntry.key == meeting)
+    if person is not None:
+        # The JSON as written (json.dumps' own spacing), on SQLite and PostgreSQL alike.
+        mention = cast(HistoryEntry.changes, String).contains(
+            f'"person": "{person}"', autoescape=True
+        )
+        query = query.where(
+            or_(
+                and_(HistoryEntry.entity == "person", HistoryEntry.key == person),
+                and_(HistoryEntry.entity == "meeting", mention),
+            )
+        )
+    if user_id is not None:
+        query = query.where(HistoryEntry.user_id == user_id)
+    return query
+
+
+def accounts_in_history(
+    session: Session, delegation_id: int, *, meetings_only: Iterable[str] | None = None
+) -> list:
+    """The accounts that changed something in the delegation (or in those meetings), by email."""
+    from scheduler.models import User
+
+    acting = select(HistoryEntry.user_id).where(HistoryEntry.delegation_id == delegation_id)
+    if meetings_only is not None:
+        acting = acting.where(
+            HistoryEntry.entity == "meeting", HistoryEntry.key.in_(list(meetings_only))
+        )
+    return list(session.scalars(select(User).where(User.id.in_(acting)).order_by(User.email)))
+
+
 def entry_json(entry: HistoryEntry) -> dict:
     """The spec's object: ``{"at", "user", "action", "entity", "key", "changes"}``."""
     return {
@@ -169,6 +228,7 @@ _REFERENCES = {
     "to_venue_id": ("to", "Venue"),
 }
 _NOT_FIELDS = frozenset({"id", "delegation_id", "position"})
+_SKIPPED_ON_CREATE = _NOT_FIELDS | NOT_RECORDED
 
 
 def actor_of(session: Session) -> int | None:
@@ -431,13 +491,21 @@ class ImportHistory:
         return entry
 
     def created(self, entity: str, key: str, delegation_id: int, fields: dict) -> None:
+        # diff({}, values) written out: called for every row of an import, so the fields that
+        # are never recorded are skipped before their values are made JSON, not after.
         values = {}
         for name, value in fields.items():
-            if name in _NOT_FIELDS or value is None or value == [] or value == {}:
+            if name in _SKIPPED_ON_CREATE or value is None or value == [] or value == {}:
                 continue
-            label, value = self._readable(name, value)
-            values[label] = value
-        self._entry(entity, key, delegation_id, "create")["changes"].update(diff({}, values))
+            if name in _REFERENCES:
+                name, value = self._readable(name, value)
+            values[name] = value
+        changes = {}
+        for name in sorted(values):
+            new = jsonable(values[name])
+            if new is not None:
+                changes[name] = [None, new]
+        self._entry(entity, key, delegation_id, "create")["changes"].update(changes)
 
     def updated(self, obj, fields: dict) -> None:
         """Before ``fields`` are assigned to ``obj``: note those that differ."""

@@ -147,6 +147,8 @@ class _Alternative:
     # interpreter person id -> allowed starts with that interpreter
     interpreters: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     travel_cost: int = 0
+    # room id -> allowed starts in that room, where its pinned bookings leave fewer than steps
+    room_steps: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -325,13 +327,17 @@ class Problem:
                     free = self.person_free(pid, free, duration, venue_id)
                 if not free:
                     continue
-                room_ok = [r for r in fitting if self.room_free(r, free, duration)]
-                if not room_ok:
-                    continue
                 steps = _on_grid(free)
                 if not steps:
                     continue
+                room_steps = {r: _on_grid(self.room_free(r, free, duration)) for r in fitting}
+                room_ok = [r for r in fitting if room_steps[r]]
+                if not room_ok:
+                    continue
                 alt = _Alternative(index, venue_id, self.day_of(lo), steps, room_ok)
+                alt.room_steps = {
+                    r: own for r, own in room_steps.items() if r is not None and own != steps
+                }
                 if needs:
                     for interp in self.interpreters:
                         if interp in people:
@@ -440,7 +446,15 @@ def _earliest(problem, book, request, alt, duration, best):
             start, end = step * STEP, step * STEP + duration
             if not all(book.person_ok(p, start, end, alt.venue_id) for p in request.people):
                 continue
-            room = next((r for r in alt.rooms if book.room_ok(r, start, end)), "none")
+            room = next(
+                (
+                    r
+                    for r in alt.rooms
+                    if (r not in alt.room_steps or _contains(alt.room_steps[r], step))
+                    and book.room_ok(r, start, end)
+                ),
+                "none",
+            )
             if room == "none":
                 continue
             interp = None
@@ -514,6 +528,11 @@ def cp_sat(
                     room_intervals[room].append(
                         model.NewOptionalFixedSizeIntervalVar(start, duration_steps, lit, "")
                     )
+                if room in alt.room_steps:  # the room's pinned bookings leave fewer starts
+                    model.AddLinearExpressionInDomain(
+                        start,
+                        cp_model.Domain.FromIntervals([list(x) for x in alt.room_steps[room]]),
+                    ).OnlyEnforceIf(lit)
             if len(alt.rooms) > 1:
                 model.AddExactlyOne(list(room_lits.values())).OnlyEnforceIf(present)
                 for lit in room_lits.values():
