@@ -290,6 +290,84 @@ _MAKERS = {
 }
 
 
+# History pages: the stored field, action and entity codes, as a reader names them.
+HISTORY_FIELD_LABELS = {
+    "address": _l("Address"),
+    "agenda": _l("Agenda"),
+    "attendees": _l("Attendees"),
+    "available_from": _l("Available from"),
+    "available_until": _l("Available until"),
+    "capacity": _l("Capacity"),
+    "country": _l("Country"),
+    "description": _l("Description"),
+    "start": _l("Starts"),
+    "end": _l("Ends"),
+    "start_date": _l("First day"),
+    "end_date": _l("Last day"),
+    "from": _l("From"),
+    "to": _l("To"),
+    "host": _l("Host"),
+    "internal_notes": _l("Internal notes"),
+    "key": _l("Key"),
+    "kind": _l("Kind"),
+    "languages": _l("Languages"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
+    "minutes": _l("Minutes"),
+    "mode": _l("Mode"),
+    "name": _l("Name"),
+    "native_name": _l("Name in own script"),
+    "note": _l("Note"),
+    "open_errors": _l("Open errors"),
+    "opening_hours": _l("Opening hours"),
+    "organization": _l("Organisation"),
+    "organizations": _l("Organisations"),
+    "reason": _l("Reason"),
+    "role": _l("Role"),
+    "room": _l("Room"),
+    "status": _l("Status"),
+    "timezone": _l("Time zone"),
+    "title": _l("Title"),
+    "venue": _l("Venue"),
+    "version": _l("Version"),
+    "email": _l("Email"),
+    "language": _l("Language"),
+    "notes": _l("Notes"),
+}
+HISTORY_ACTION_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("deleted"),
+    "release": _l("released"),
+    "cancel": _l("cancelled"),
+    "restore": _l("restored"),
+}
+HISTORY_ENTITY_LABELS = {
+    "delegation": _l("delegation"),
+    "meeting": _l("meeting"),
+    "organization": _l("organisation"),
+    "person": _l("person"),
+    "room": _l("room"),
+    "travel_time": _l("travel time"),
+    "venue": _l("venue"),
+    "release": _l("release"),
+    "override": _l("override"),
+    "membership": _l("access"),
+}
+
+
+def history_field_label(name: str) -> str:
+    return _label(HISTORY_FIELD_LABELS, name)
+
+
+def history_action_label(action: str) -> str:
+    return _label(HISTORY_ACTION_LABELS, action)
+
+
+def history_entity_label(entity: str) -> str:
+    return _label(HISTORY_ENTITY_LABELS, entity)
+
+
 def register_template_helpers(app) -> None:
     app.add_template_filter(conflict_kind_label, "conflict_kind")
     app.add_template_filter(conflict_message, "conflict_message")
@@ -302,3 +380,6 @@ def register_template_helpers(app) -> None:
     app.add_template_filter(honorific, "honorific")
     app.add_template_filter(addressed, "addressed")
     app.add_template_global(weekday_label)
+    app.add_template_filter(history_field_label, "history_field")
+    app.add_template_filter(history_action_label, "history_action")
+    app.add_template_filter(history_entity_label, "history_entity")
