@@ -6,7 +6,8 @@ fixed number of queries) plus what their travel notes need, and count the other 
 database. Travel is paired as ``travel.arrivals`` pairs it over the whole programme:
 
 - A person's page: all of that person's meetings (their legs involve no one else's).
-- A day: the meetings starting in a window around it, and for each person attending one of the
+- A day: the meetings starting in a window around it (all of them: a meeting at a venue in
+  another zone may start between two of the day's), and for each person attending one of the
   shown meetings, their meetings that could come just before: those starting before the first
   shown meeting (at ``first``) and ending after the last start of theirs before ``first``. Any
   earlier meeting of theirs has a later one (that last start) before ``first``, so it is not
@@ -71,10 +72,11 @@ def days_of(delegation: Delegation, counts: dict[date, tuple[int, int]]) -> list
     return sorted(visit_dates(delegation) | set(counts))
 
 
-def _day_meetings(session: Session, delegation: Delegation, day: date) -> list[Meeting]:
+def _window(session: Session, delegation: Delegation, day: date) -> list[Meeting]:
+    """The meetings starting in the UTC hours that some zone's ``day`` spans."""
     midnight = datetime.combine(day, time(), tzinfo=UTC)
     window = (midnight - _EARLIEST_OFFSET, midnight + timedelta(days=1) + _LATEST_OFFSET)
-    loaded = session.scalars(
+    return session.scalars(
         _shown(
             select(Meeting).where(
                 Meeting.delegation_id == delegation.id,
@@ -83,7 +85,6 @@ def _day_meetings(session: Session, delegation: Delegation, day: date) -> list[M
             )
         )
     ).all()
-    return [m for m in loaded if to_local(m.start, m.zone_name).date() == day]
 
 
 def _arriving_from(session: Session, delegation: Delegation, shown: Iterable[Meeting]):
@@ -133,10 +134,12 @@ def day_programme(
     ]
     if day is None:
         return Programme(delegation, days)
-    shown = _day_meetings(session, delegation, day)
+    window = _window(session, delegation, day)
+    shown = [m for m in window if to_local(m.start, m.zone_name).date() == day]
     before = _arriving_from(session, delegation, shown)
+    loaded = {m.id for m in window}
+    meetings = window + [m for m in before if m.id not in loaded]
     seen = {m.id for m in shown}
-    meetings = shown + [m for m in before if m.id not in seen]
     built = build_programme(
         delegation, reviewed, estimate_travel=estimate_travel, meetings=meetings
     )
