@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -30,12 +29,13 @@ from scheduler.itinerary.share_links import share_links_document
 from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation, User
 from scheduler.operations import access as access_operations
+from scheduler.operations import accounts
 from scheduler.operations.imports import CONCURRENT_IMPORT
 
 DEMO_DOCUMENT = Path(__file__).parent / "demo" / "shonan-ipark-2024.json"
 DEMO_EMAIL = "coordinator@example.org"
 DEMO_PASSWORD = "delegation-demo"
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = accounts.MIN_PASSWORD_LENGTH
 
 
 def import_document_text(text: str | bytes, *, prune: bool = False):
@@ -113,17 +113,7 @@ def _read_new_password() -> str:
 
 def create_user(email: str, password: str, *, admin: bool = False) -> User:
     """A new coordinator account; raises ValueError naming what is wrong."""
-    try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValueError(f"email: {exc}") from None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password: use at least {MIN_PASSWORD_LENGTH} characters")
-    if db.session.scalar(select(User).where(User.email == email)) is not None:
-        raise ValueError(f"email: an account for {email} exists already")
-    user = User(email=email, is_admin=admin)
-    user.set_password(password)
-    db.session.add(user)
+    user = accounts.create_account(db.session, email, password=password, is_admin=admin)
     db.session.commit()
     return user
 

@@ -31,6 +31,8 @@ class Defaults:
     SIGN_IN_LIMIT_PER_ACCOUNT = "5 per minute"
     SIGN_IN_LIMIT_PER_ADDRESS = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = True
+    # How long an admin's one-time link to set a new account's password stays valid (seconds).
+    PASSWORD_LINK_MAX_AGE = 3 * 24 * 3600
     # Change notices by email (see README's configuration table).
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -16,11 +16,13 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.itinerary.access import ALLOWED, grant_role
 from scheduler.models import Delegation, Organization, TravelTime, User
-from scheduler.web.common import ACCOUNT, declared_need
+from scheduler.web.common import ACCOUNT, ADMIN, declared_need
 from tests.conftest import TEST_PASSWORD, csrf_token_from, minimal_document
 
 KEY = "mss-japan-2024-09"
 ROLES = ("admin", "owner", "editor", "viewer", "host", "none")
+# The account the accounts and access-list routes act on: a viewer of the visit, no client.
+SPARE = "spare@example.org"
 # Routes that serve without a role in any delegation: signing in, share links, static files.
 PUBLIC = {
     "auth.login",
@@ -32,6 +34,7 @@ PUBLIC = {
     "share.meeting_ics",
     "share.agenda",
     "share.agenda_pdf",
+    "accounts.set_password",  # the one-time link is the credential
     "share.changes",
     "health.healthz",  # load balancer probes: no data, no session
     "health.readyz",
@@ -81,6 +84,10 @@ def accounts(app, load_document, reference_document, _test_password_hash):
                     role,
                     organization_id=cmic.id if role == "host" else None,
                 )
+        spare = User(email=SPARE, password_hash=_test_password_hash)
+        db.session.add(spare)
+        db.session.flush()
+        grant_role(db.session, visit, spare, "viewer")
         db.session.commit()
         # A release, so that "what changed in version 1" and its notices have a page.
         from scheduler.operations.releases import release
@@ -88,6 +95,7 @@ def accounts(app, load_document, reference_document, _test_password_hash):
         release(db.session, visit)
         db.session.commit()
         values = {
+            "account_id": spare.id,
             **VALUES,
             "travel_id": db.session.scalar(
                 select(TravelTime.id).where(TravelTime.delegation_id == visit.id)
@@ -140,6 +148,8 @@ def test_every_route_declares_what_it_needs_or_is_public(app):
 
 
 def _expected(role: str, need: str) -> str:
+    if need == ADMIN:
+        return "allowed" if role == "admin" else "forbidden"
     if need == ACCOUNT or role == "admin":
         return "allowed"
     if role == "none":

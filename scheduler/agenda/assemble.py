@@ -12,11 +12,12 @@ conflicts) and ``coordinator`` (adds them). Cancelled meetings are always left o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from scheduler.itinerary.conflicts import conflicts_by_meeting
+from scheduler.itinerary.review import conflict_identity
 from scheduler.itinerary.times import day_start, to_local
 from scheduler.itinerary.travel import TravelNote, TravelTable, arrivals, rank_order
 from scheduler.models import Delegation, Meeting, Person
@@ -90,6 +91,7 @@ class ConflictNote:
     severity: str
     message: str
     estimated: bool = False  # a travel_time conflict measured against an estimated leg
+    override_reason: str | None = None  # why a coordinator saved despite this error
 
 
 @dataclass
@@ -230,10 +232,19 @@ def _meeting_item(meeting: Meeting, audience: str, lines: dict[int, PersonLine])
     )
 
 
-def _conflict_notes(conflicts: Iterable | None) -> dict[str, list[ConflictNote]]:
-    """Each conflict under every meeting it names (a double booking shows on both)."""
+def _conflict_notes(
+    conflicts: Iterable | None, overrides: Mapping | None = None
+) -> dict[str, list[ConflictNote]]:
+    """Each conflict under every meeting it names (a double booking shows on both), an error
+    with the reason it was saved despite (``overrides``: conflict identity -> override)."""
+    overrides = overrides or {}
+
+    def reason(c) -> str | None:
+        override = overrides.get(conflict_identity(c)) if c.severity == "error" else None
+        return override.reason if override is not None else None
+
     return {
-        key: [ConflictNote(c.kind, c.severity, c.message, c.estimated) for c in found]
+        key: [ConflictNote(c.kind, c.severity, c.message, c.estimated, reason(c)) for c in found]
         for key, found in conflicts_by_meeting(conflicts or ()).items()
     }
 
@@ -244,12 +255,14 @@ def build_agenda(
     person: Person | None = None,
     audience: str = SHARED,
     conflicts: Iterable | None = None,
+    overrides: Mapping | None = None,
     estimate_travel: bool = True,
 ) -> Agenda:
     """The agenda of the delegation, or of one of its people (only the meetings they attend).
 
     ``delegation`` should come from ``load_delegation`` so nothing here queries row by row.
-    ``conflicts`` (from the conflict engine) are shown only to the coordinator audience.
+    ``conflicts`` (from the conflict engine) are shown only to the coordinator audience, with
+    the reasons of ``overrides`` (``review.overrides_by_conflict``) under the errors saved despite.
     """
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
@@ -266,7 +279,7 @@ def build_agenda(
     travel = TravelTable(delegation.travel_times, delegation.venues, estimate=estimate_travel)
     if conflicts is not None:
         conflicts = list(conflicts)
-    conflict_notes = _conflict_notes(conflicts) if audience == COORDINATOR else {}
+    conflict_notes = _conflict_notes(conflicts, overrides) if audience == COORDINATOR else {}
 
     legs = arrivals(meetings, travel, person.id if person is not None else None)
     days: list[AgendaDay] = []

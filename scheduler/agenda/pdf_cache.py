@@ -88,6 +88,8 @@ class PdfKey:
     share_selector: str | None  # the link's selector for shared copies; None behind sign-in
     estimate_travel: bool
     renderer: str
+    # The coordinators' copy prints override reasons, which raise no revision: the latest one.
+    latest_override: int | None = None
 
     @classmethod
     def for_copy(
@@ -99,6 +101,7 @@ class PdfKey:
         paper: str,
         share_selector: str | None,
         estimate_travel: bool = True,
+        latest_override: int | None = None,
     ) -> PdfKey:
         return cls(
             delegation_id=delegation.id,
@@ -111,6 +114,7 @@ class PdfKey:
             share_selector=share_selector,
             estimate_travel=estimate_travel,
             renderer=renderer_fingerprint(),
+            latest_override=latest_override,
         )
 
     @property
@@ -123,7 +127,8 @@ class PdfKey:
         who = f"p{self.person_id}" if self.person_id is not None else "all"
         via = self.share_selector or "signed-in"
         travel = "est" if self.estimate_travel else "noest"
-        return f"{self.audience}-{who}-{self.paper}-{via}-{travel}.pdf"
+        decided = f"-o{self.latest_override}" if self.latest_override is not None else ""
+        return f"{self.audience}-{who}-{self.paper}-{via}-{travel}{decided}.pdf"
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,63 @@ def history_of(
     return list(session.scalars(query))
 
 
+def history_query(
+    delegation_id: int,
+    *,
+    meeting: str | None = None,
+    person: str | None = None,
+    user_id: int | None = None,
+    meetings_only: Iterable[str] | None = None,
+):
+    """The select behind the history page, newest first (paginate it).
+
+    ``person`` gives the person's own entries and those of meetings whose attendees changed
+    to or from them; ``meetings_only`` limits the history to those meetings' entries (a host's).
+    """
+    from sqlalchemy import String, and_, cast, or_
+
+    query = (
+        select(HistoryEntry)
+        .where(HistoryEntry.delegation_id == delegation_id)
+        .options(selectinload(HistoryEntry.user))
+        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+    )
+    if meetings_only is not None:
+        query = query.where(
+            HistoryEntry.entity == "meeting", HistoryEntry.key.in_(list(meetings_only))
+        )
+    if meeting is not None:
+        query = query.where(HistoryEntry.entity == "meeting", HistoryEntry.key == meeting)
+    if person is not None:
+        # The JSON as written (json.dumps' own spacing), on SQLite and PostgreSQL alike.
+        mention = cast(HistoryEntry.changes, String).contains(
+            f'"person": "{person}"', autoescape=True
+        )
+        query = query.where(
+            or_(
+                and_(HistoryEntry.entity == "person", HistoryEntry.key == person),
+                and_(HistoryEntry.entity == "meeting", mention),
+            )
+        )
+    if user_id is not None:
+        query = query.where(HistoryEntry.user_id == user_id)
+    return query
+
+
+def accounts_in_history(
+    session: Session, delegation_id: int, *, meetings_only: Iterable[str] | None = None
+) -> list:
+    """The accounts that changed something in the delegation (or in those meetings), by email."""
+    from scheduler.models import User
+
+    acting = select(HistoryEntry.user_id).where(HistoryEntry.delegation_id == delegation_id)
+    if meetings_only is not None:
+        acting = acting.where(
+            HistoryEntry.entity == "meeting", HistoryEntry.key.in_(list(meetings_only))
+        )
+    return list(session.scalars(select(User).where(User.id.in_(acting)).order_by(User.email)))
+
+
 def entry_json(entry: HistoryEntry) -> dict:
     """The spec's object: ``{"at", "user", "action", "entity", "key", "changes"}``."""
     return {

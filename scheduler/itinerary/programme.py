@@ -26,6 +26,8 @@ class ConflictBadge:
     severity: str
     acknowledged: bool
     messages: tuple[str, ...]
+    # The reasons given for saving despite these errors (each once).
+    override_reasons: tuple[str, ...] = ()
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ProgrammeItem:
                 "warning" if not_error else "error",
                 acknowledged,
                 tuple(r.conflict.message for r in items),
+                tuple(dict.fromkeys(r.override.reason for r in items if r.override is not None)),
             )
             for (not_error, kind, acknowledged), items in sorted(grouped.items())
         ]

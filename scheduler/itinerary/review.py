@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.itinerary.conflicts import ProposedMeeting
@@ -52,6 +52,8 @@ class ReviewedConflict:
 
     conflict: object
     acknowledgement: ConflictAcknowledgement | None = None
+    # For an error: the latest "save despite errors" that covered it, with its reason.
+    override: ConflictOverride | None = None
 
     @property
     def is_open(self) -> bool:
@@ -140,6 +142,58 @@ def record_override(
     session.add(override)
     session.flush()
     return override
+
+
+def identity_of_recorded(recorded: Mapping) -> tuple:
+    """The identity of a conflict as an override recorded it (the spec's JSON object)."""
+    return (
+        recorded.get("kind"),
+        tuple(recorded.get("meetings") or ()),
+        recorded.get("person"),
+        recorded.get("room"),
+        recorded.get("venue"),
+    )
+
+
+def overrides_by_conflict(session: Session, delegation_id: int) -> dict[tuple, ConflictOverride]:
+    """For each error a coordinator saved despite, the latest override that covered it.
+
+    Keyed by conflict identity, so the reason shows wherever that conflict shows, for as long
+    as it exists (two queries, however many meetings).
+    """
+    rows = session.scalars(
+        select(ConflictOverride)
+        .join(Meeting, Meeting.id == ConflictOverride.meeting_id)
+        .where(Meeting.delegation_id == delegation_id)
+        .options(selectinload(ConflictOverride.user))
+        .order_by(ConflictOverride.created_at, ConflictOverride.id)
+    )
+    latest: dict[tuple, ConflictOverride] = {}
+    for override in rows:
+        for recorded in override.conflicts or ():
+            latest[identity_of_recorded(recorded)] = override
+    return latest
+
+
+def latest_override_id(session: Session, delegation_id: int) -> int | None:
+    """The newest override of the delegation's meetings (a cached coordinators' PDF shows it)."""
+    return session.scalar(
+        select(func.max(ConflictOverride.id))
+        .join(Meeting, Meeting.id == ConflictOverride.meeting_id)
+        .where(Meeting.delegation_id == delegation_id)
+    )
+
+
+def with_overrides(
+    reviewed: Iterable[ReviewedConflict], overrides: Mapping[tuple, ConflictOverride]
+) -> list[ReviewedConflict]:
+    """The reviewed conflicts, each error with the override that covered it, if any."""
+    return [
+        replace(r, override=overrides.get(conflict_identity(r.conflict)))
+        if r.conflict.severity == "error"
+        else r
+        for r in reviewed
+    ]
 
 
 def overrides_of(session: Session, meeting_id: int) -> list[ConflictOverride]:

@@ -22,6 +22,8 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
     # Part of the session's identity: changing the password signs out every other session.
     session_generation: Mapped[int] = mapped_column(default=1)
+    # The language of this coordinator's pages (en, ko, ja); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def set_password(self, password: str) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.itinerary import access, history
-from scheduler.models import Delegation, Organization, User
+from scheduler.models import Delegation, DelegationRole, Organization, User
 
 
 def _actor_id(actor: User | None) -> int | None:
@@ -74,3 +74,22 @@ def revoke(session: Session, delegation: Delegation, user: User, *, actor: User 
         changes=history.diff(before, {"role": None, "organization": None}),
     )
     return True
+
+
+def check_keeps_an_owner(
+    session: Session, delegation: Delegation, user: User, new_role: str | None
+) -> None:
+    """ValueError if USER is the delegation's last owner and would stop being one.
+
+    The access list's pages ask this first, so a delegation is never left without someone
+    who may manage it (administrators aside).
+    """
+    if new_role == "owner":
+        return
+    owners = session.scalars(
+        select(DelegationRole.user_id).where(
+            DelegationRole.delegation_id == delegation.id, DelegationRole.role == "owner"
+        )
+    ).all()
+    if owners == [user.id]:
+        raise ValueError("role: the delegation needs an owner; make someone else owner first")

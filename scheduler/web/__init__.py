@@ -21,6 +21,7 @@ ERROR_EXPLANATIONS = {
 
 
 def register_blueprints(app: Flask) -> None:
+    from scheduler.web.accounts import bp as accounts_bp
     from scheduler.web.agenda import bp as agenda_bp
     from scheduler.web.auth import bp as auth_bp
     from scheduler.web.common import register_template_helpers
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.web.releases import bp as releases_bp
     from scheduler.web.requests import bp as requests_bp
     from scheduler.web.share import bp as share_bp
+    from scheduler.web.team import bp as team_bp
     from scheduler.web.timetable import bp as timetable_bp
     from scheduler.web.venues import bp as venues_bp
 
@@ -51,6 +53,8 @@ def register_blueprints(app: Flask) -> None:
         requests_bp,
         agenda_bp,
         share_bp,
+        accounts_bp,
+        team_bp,
         timetable_bp,
     ):
         app.register_blueprint(blueprint)

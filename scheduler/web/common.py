@@ -6,7 +6,7 @@ Meetings, people, venues and the delegations area all import from here, never fr
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 from zoneinfo import available_timezones
 
 from flask import abort, current_app, g, request
@@ -18,6 +18,7 @@ from scheduler.extensions import db
 from scheduler.itinerary import access
 from scheduler.itinerary.conflicts import KINDS
 from scheduler.itinerary.document import load_delegation
+from scheduler.itinerary.review import overrides_by_conflict, with_overrides
 from scheduler.itinerary.summary import reviewed_conflicts as _reviewed_conflicts
 from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation
@@ -77,6 +78,27 @@ def gap_text(note, arrives: datetime) -> str:
     return f"the previous meeting ended on {left:%a %d %b} at {left:%H:%M}"
 
 
+def history_value(value) -> str:
+    """A history value as a person reads it: attendees as 'lim (chair)', lists joined, '—'."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_history_item(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {history_value(v)}" for k, v in value.items())
+    text = str(value)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _history_item(value) -> str:
+    if isinstance(value, dict) and "person" in value:
+        role = value.get("role")
+        return value["person"] + (f" ({role})" if role and role != "required" else "")
+    return history_value(value)
+
+
 def signed_in() -> bool:
     """Whether to show the account's menu; never asks a database that is not there.
 
@@ -94,6 +116,7 @@ def signed_in() -> bool:
 
 
 def register_template_helpers(app) -> None:
+    app.add_template_filter(history_value, "history_value")
     app.add_template_global(signed_in)
     app.add_template_global(current_access)
     app.add_template_global(gap_text)
@@ -114,6 +137,7 @@ def register_template_helpers(app) -> None:
 # without a check, and a test walks app.url_map to see that every route says something.
 
 ACCOUNT = "account"  # any signed-in account: no delegation involved, or one it creates
+ADMIN = "admin"  # administrators only: the accounts pages
 
 
 def needs(get: access.Need | None = "read", post: access.Need | None = "edit"):
@@ -130,6 +154,19 @@ def needs_account(view):
     """A view for any signed-in account that touches no delegation's data before checking."""
     view.needs = {"GET": ACCOUNT, "HEAD": ACCOUNT, "POST": ACCOUNT}
     return view
+
+
+def needs_admin(view):
+    """A view for administrators only (403 for everyone else); sign-in is checked first."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if not (current_user.is_authenticated and current_user.is_admin):
+            abort(403)
+        return view(*args, **kwargs)
+
+    checked.needs = {"GET": ADMIN, "HEAD": ADMIN, "POST": ADMIN}
+    return checked
 
 
 def declared_need(view) -> dict | None:
@@ -206,6 +243,7 @@ def reviewed_conflicts(delegation: Delegation):
         estimate_travel=estimate_travel(),
         cached=request.method in ("GET", "HEAD") and not db.session.dirty and not db.session.new,
     )
+    reviewed = with_overrides(reviewed, overrides_by_conflict(db.session, delegation.id))
     return visible_conflicts(delegation, reviewed, lambda r: r.conflict)
 
 

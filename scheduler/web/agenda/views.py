@@ -17,6 +17,7 @@ from scheduler.agenda.render import (
 from scheduler.agenda.spreadsheet import MIME_TYPE, programme_workbook
 from scheduler.extensions import db
 from scheduler.itinerary.conflicts import Conflict, check_delegation
+from scheduler.itinerary.review import latest_override_id, overrides_by_conflict
 from scheduler.models import Delegation
 from scheduler.web.agenda import bp
 from scheduler.web.agenda.responses import (
@@ -47,6 +48,7 @@ def _coordinator_agenda(delegation: Delegation):
         delegation,
         audience=COORDINATOR,
         conflicts=_conflicts(delegation),
+        overrides=overrides_by_conflict(db.session, delegation.id),
         estimate_travel=estimate_travel(),
     )
 
@@ -96,6 +98,7 @@ def coordinator_pdf(key: str) -> Response:
         paper=paper,
         share_selector=None,
         estimate_travel=estimate_travel(),
+        latest_override=latest_override_id(db.session, delegation.id),
     )
     pdf = agenda_pdf_cache().get_or_render(
         pdf_key,

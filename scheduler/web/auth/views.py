@@ -24,7 +24,7 @@ def load_user(session_id: str) -> User | None:
     if not (account.isdigit() and generation.isdigit()):
         return None
     user = db.session.get(User, int(account))
-    if user is None or user.session_generation != int(generation):
+    if user is None or user.session_generation != int(generation) or not user.is_active:
         return None
     return user
 
@@ -81,7 +81,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None and user.check_password(form.password.data):
+        if user is not None and user.check_password(form.password.data) and user.is_active:
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("delegations.index"))
         flash("That email and password do not match an account.", "error")

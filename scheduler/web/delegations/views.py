@@ -27,11 +27,10 @@ from scheduler.itinerary.review import (
     meeting_versions,
     parse_conflict_token,
 )
-from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.itinerary.summary import open_conflict_counts
 from scheduler.itinerary.times import utcnow
 from scheduler.models import Delegation, Meeting
-from scheduler.operations import imports
+from scheduler.operations import imports, programme_data
 from scheduler.web.common import (
     conflict_kinds,
     current_access,
@@ -103,8 +102,8 @@ def create():
         if _key_taken(form.key.data):
             form.key.errors.append(f"Another delegation already uses the key '{form.key.data}'.")
         else:
-            delegation = Delegation(**new_share_credentials())
-            form.populate_obj(delegation)
+            values = {"key": form.key.data, **_delegation_form_values(form)}
+            delegation = programme_data.create_delegation_row(values)
             imports.create_delegation(db.session, current_user, delegation)
             db.session.commit()
             flash(f"Delegation '{delegation.name}' created: add its venues and people.", "info")
@@ -121,8 +120,7 @@ def edit(key: str):
     form.key.data = delegation.key  # keys are identities: fixed once created
     stale = stale_edit(form, delegation, _delegation_values)
     if not stale and form.validate_on_submit():
-        form.key.data = delegation.key
-        form.populate_obj(delegation)
+        programme_data.update_delegation(db.session, delegation, _delegation_form_values(form))
         db.session.commit()
         flash("Delegation saved.", "info")
         return redirect(url_for("delegations.programme", key=delegation.key))
@@ -139,6 +137,10 @@ DELEGATION_FIELDS = (
     "end_date",
     "description",
 )
+
+
+def _delegation_form_values(form) -> dict:
+    return {name: form[name].data for name in DELEGATION_FIELDS}
 
 
 def _delegation_values(delegation: Delegation) -> dict:

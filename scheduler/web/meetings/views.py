@@ -27,6 +27,7 @@ from scheduler.itinerary.editing import (
     unused_meeting_key,
     update_meeting,
 )
+from scheduler.itinerary.history import history_of
 from scheduler.itinerary.review import (
     current_acknowledgements,
     errors_signature,
@@ -295,8 +296,12 @@ class MeetingPage:
                     )
                 )
             }
+        meeting_history = []
         if meeting is not None:
             overrides = overrides_of(db.session, meeting.id)
+            meeting_history = history_of(
+                db.session, self.delegation.id, entity="meeting", key=meeting.key, limit=10
+            )
         stale = None
         if self.stale is not None:
             zone_name = self.zone_name(self.stale.venue_id)
@@ -318,6 +323,7 @@ class MeetingPage:
                 reviewed=reviewed,
                 others=others,
                 overrides=overrides,
+                meeting_history=meeting_history,
                 stale=stale,
                 home_zone=self.delegation.timezone,
             ),

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.itinerary.programme import build_programme
 from scheduler.itinerary.programme_loading import person_meetings
-from scheduler.itinerary.share_links import new_share_credentials
 from scheduler.models import Organization, Person
+from scheduler.operations import programme_data
 from scheduler.web.common import (
     current_access,
     delegation_or_404,
@@ -34,6 +34,10 @@ def _person_values(person: Person) -> dict:
     values["available_from"] = person.available_from
     values["available_until"] = person.available_until
     return values
+
+
+def _organization_form_values(form) -> dict:
+    return {"key": form.key.data, **{name: form[name].data for name in ORGANIZATION_FIELDS}}
 
 
 def _organization_values(organization: Organization) -> dict:
@@ -124,18 +128,14 @@ def _save_person(delegation, person: Person | None, form: PersonForm) -> Person 
             )
     if not valid or any(field.errors for field in form):
         return None
-    if person is None:
-        person = Person(delegation_id=delegation.id, key=form.key.data, **new_share_credentials())
-        db.session.add(person)
-    for name in PERSON_FIELDS:
-        value = getattr(form, name).data
-        if getattr(person, name) != value:
-            setattr(person, name, value)
-    person.organization_id = form.organization_id.data or None
-    if person.available_from != start:
-        person.available_from = start
-    if person.available_until != until:
-        person.available_until = until
+    values = {name: getattr(form, name).data for name in PERSON_FIELDS}
+    values.update(
+        key=form.key.data,
+        organization_id=form.organization_id.data or None,
+        available_from=start,
+        available_until=until,
+    )
+    person = programme_data.save_person(db.session, delegation, person, values)
     db.session.commit()
     return person
 
@@ -237,9 +237,9 @@ def create_organization(key: str):
         if taken:
             form.key.errors.append(f"Another organisation has the key '{form.key.data}'.")
         else:
-            organization = Organization(delegation_id=delegation.id)
-            form.populate_obj(organization)
-            db.session.add(organization)
+            organization = programme_data.save_organization(
+                db.session, delegation, None, _organization_form_values(form)
+            )
             db.session.commit()
             flash(f"{organization.name} added.", "info")
             return redirect(url_for("people.index", key=key))
@@ -258,8 +258,9 @@ def edit_organization(key: str, organization_key: str):
     form.key.data = organization.key
     stale = stale_edit(form, organization, _organization_values)
     if not stale and form.validate_on_submit():
-        form.key.data = organization.key
-        form.populate_obj(organization)
+        programme_data.save_organization(
+            db.session, delegation, organization, _organization_form_values(form)
+        )
         db.session.commit()
         flash(f"{organization.name} saved.", "info")
         return redirect(url_for("people.index", key=key))

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
-from scheduler.models import WEEKDAYS, Room, TravelTime, Venue
+from scheduler.models import WEEKDAYS, TravelTime, Venue
+from scheduler.operations import programme_data
 from scheduler.web.common import current_access, delegation_or_404, needs, stale_edit
 from scheduler.web.fields import choices
 from scheduler.web.venues import bp
@@ -22,6 +23,7 @@ from scheduler.web.venues.forms import (
 
 BLANK_ROOM_ROWS = 2
 VENUE_FIELDS = ("name", "native_name", "address", "timezone", "latitude", "longitude")
+TRAVEL_FIELDS = ("from_venue_id", "to_venue_id", "minutes", "mode")
 
 
 def _venues(delegation) -> list[Venue]:
@@ -141,27 +143,19 @@ def _save_venue(delegation, venue: Venue | None, form: VenueForm) -> Venue | Non
     )
     if not valid or errors:
         return None
-    if venue is None:
-        venue = Venue(delegation_id=delegation.id, key=form.key.data)
-        db.session.add(venue)
-    for name in VENUE_FIELDS:
-        value = form[name].data
-        if getattr(venue, name) != value:
-            setattr(venue, name, value)
-    if venue.opening_hours != hours:
-        venue.opening_hours = hours
-    for row in form.rooms:
-        sub = row.form
-        if sub.is_blank:
-            continue
-        room = existing_rooms.get(sub.room_id.data)
-        if room is None:
-            room = Room(key=sub.key.data)
-            venue.rooms.append(room)
-        if room.name != sub.name.data:
-            room.name = sub.name.data
-        if room.capacity != sub.capacity.data:
-            room.capacity = sub.capacity.data
+    values = {"key": form.key.data, "opening_hours": hours}
+    values.update({name: form[name].data for name in VENUE_FIELDS})
+    rooms = [
+        programme_data.RoomValues(
+            existing_rooms.get(row.form.room_id.data),
+            row.form.key.data,
+            row.form.name.data,
+            row.form.capacity.data,
+        )
+        for row in form.rooms
+        if not row.form.is_blank
+    ]
+    venue = programme_data.save_venue(db.session, delegation, venue, values, rooms)
     db.session.commit()
     return venue
 
@@ -222,10 +216,8 @@ def _save_travel(delegation, travel: TravelTime | None, form: TravelTimeForm):
             "A travel time for these two venues exists already: edit it."
         )
         return None
-    if travel is None:
-        travel = TravelTime(delegation_id=delegation.id)
-        db.session.add(travel)
-    form.populate_obj(travel)
+    values = {name: form[name].data for name in TRAVEL_FIELDS}
+    travel = programme_data.save_travel_time(db.session, delegation, travel, values)
     db.session.commit()
     return travel
 
