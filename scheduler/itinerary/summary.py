@@ -42,7 +42,8 @@ def delegation_conflicts(
 ) -> tuple[Conflict, ...]:
     """``check_delegation``, computed once per (delegation, revision, travel setting)."""
     engine = session.get_bind()
-    state = (delegation.id, delegation.revision, bool(estimate_travel))
+    # The creation time too: a row id can be used again after a delete (SQLite reuses the highest).
+    state = (delegation.id, delegation.created_at, delegation.revision, bool(estimate_travel))
     with _checks_lock:
         cache = _checks.setdefault(engine, OrderedDict())
         found = cache.get(state)
