@@ -92,6 +92,7 @@ class ConflictNote:
     message: str
     estimated: bool = False  # a travel_time conflict measured against an estimated leg
     override_reason: str | None = None  # why a coordinator saved despite this error
+    details: dict | None = None  # the conflict's data, for its words in the reader's language
 
 
 @dataclass
@@ -244,7 +245,17 @@ def _conflict_notes(
         return override.reason if override is not None else None
 
     return {
-        key: [ConflictNote(c.kind, c.severity, c.message, c.estimated, reason(c)) for c in found]
+        key: [
+            ConflictNote(
+                c.kind,
+                c.severity,
+                c.message,
+                c.estimated,
+                reason(c),
+                getattr(c, "details", None),
+            )
+            for c in found
+        ]
         for key, found in conflicts_by_meeting(conflicts or ()).items()
     }
 

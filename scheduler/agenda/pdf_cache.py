@@ -36,6 +36,7 @@ from pathlib import Path
 
 import weasyprint
 
+from scheduler.i18n import current_language
 from scheduler.models import Delegation, Person
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ _RENDERING_SOURCES = (
     *sorted((_PACKAGE / "templates" / "agenda").glob("*.html")),
     _PACKAGE / "static" / "agenda.css",
     _PACKAGE / "static" / "vendor" / "fonts" / "fonts-pdf.css",  # names the fonts' versions
+    _PACKAGE / "i18n.py",  # dates, times and names as each language writes them
+    *sorted((_PACKAGE / "translations").glob("*/LC_MESSAGES/messages.mo")),
 )
 
 
@@ -90,6 +93,7 @@ class PdfKey:
     renderer: str
     # The coordinators' copy prints override reasons, which raise no revision: the latest one.
     latest_override: int | None = None
+    language: str = "en"  # the copy's language: en, ko, ja
 
     @classmethod
     def for_copy(
@@ -115,6 +119,7 @@ class PdfKey:
             estimate_travel=estimate_travel,
             renderer=renderer_fingerprint(),
             latest_override=latest_override,
+            language=current_language(),
         )
 
     @property
@@ -128,7 +133,7 @@ class PdfKey:
         via = self.share_selector or "signed-in"
         travel = "est" if self.estimate_travel else "noest"
         decided = f"-o{self.latest_override}" if self.latest_override is not None else ""
-        return f"{self.audience}-{who}-{self.paper}-{via}-{travel}{decided}.pdf"
+        return f"{self.audience}-{who}-{self.paper}-{via}-{travel}{decided}-{self.language}.pdf"
 
 
 @dataclass(frozen=True)

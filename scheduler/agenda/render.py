@@ -23,10 +23,12 @@ from urllib.parse import unquote, urlsplit
 
 import weasyprint.css
 from flask import render_template
+from flask_babel import gettext
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetchingError
 
+from scheduler import i18n
 from scheduler.agenda.assemble import Agenda, PersonLine
 from scheduler.agenda.fonts import FontReport
 from scheduler.itinerary.memory import cycle_collection_paused
@@ -74,18 +76,36 @@ class LocalFilesOnly(URLFetcher):
 
 
 def date_range(start: date, end: date) -> str:
-    """25–27 September 2024; 30 September – 2 October 2024; across years in full."""
-    if start == end:
-        return f"{start.day} {start:%B %Y}"
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}\u2013{end.day} {end:%B %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%B} \u2013 {end.day} {end:%B %Y}"
-    return f"{start.day} {start:%B %Y} \u2013 {end.day} {end:%B %Y}"
+    """25–27 September 2024; 2024年9月25日～27日; 2024년 9월 25일~27일."""
+    return i18n.format_date_range(start, end)
 
 
 def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """Wednesday 25 September 2024; 2024年9月25日水曜日; 2024년 9월 25일 수요일."""
+    return i18n.format_day(day, "long")
+
+
+def version_line(agenda: Agenda) -> str:
+    """Version 7, as of 25 Sep 2024 14:00 JST, in the reader's language."""
+    as_of = agenda.as_of
+    return gettext(
+        "Version %(revision)d, as of %(when)s %(zone)s",
+        revision=agenda.revision,
+        when=f"{i18n.format_day(as_of, 'date')} {i18n.format_clock(as_of)}",
+        zone=as_of.strftime("%Z"),
+    )
+
+
+def page_footer_css() -> str:
+    """The printed page number in the reader's words: Page 2 of 4; 2 / 4쪽; 2 / 4ページ."""
+    words = gettext("Page %(page)s of %(pages)s", page="\0page\0", pages="\0pages\0")
+    parts = []
+    for piece in words.split("\0"):
+        if piece in ("page", "pages"):
+            parts.append(f"counter({piece})")
+        elif piece:
+            parts.append('"' + re.sub(r'[\\"<>]', "", piece) + '"')
+    return "@page { @bottom-right { content: " + " ".join(parts) + "; } }"
 
 
 def pdf_line_language(person: PersonLine) -> str | None:
@@ -130,6 +150,9 @@ def render_agenda_html(
         for_pdf=for_pdf,
         date_range=date_range,
         long_date=long_date,
+        version_line=version_line,
+        page_footer_css=page_footer_css() if for_pdf else None,
+        native_first=i18n.current_language() != i18n.DEFAULT,
         pdf_line_language=pdf_line_language,
     )
 

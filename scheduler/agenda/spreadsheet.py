@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from io import BytesIO
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -18,9 +20,16 @@ from openpyxl.utils import get_column_letter
 from scheduler.itinerary.conflicts import conflicts_by_meeting
 from scheduler.itinerary.times import to_local
 from scheduler.models import Delegation
+from scheduler.wording import (
+    conflict_message,
+    person_role_label,
+    severity_label,
+)
 
 MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# The Programme sheet is also an import format (spreadsheet_import.py reads these headings
+# and codes), so it stays in English whatever the reader's language; the others are localised.
 PROGRAMME_COLUMNS = (
     ("Date", 12),
     ("Start", 8),
@@ -41,18 +50,18 @@ PROGRAMME_COLUMNS = (
     ("Key", 16),
 )
 PEOPLE_COLUMNS = (
-    ("Key", 14),
-    ("Name", 24),
-    ("Native name", 14),
-    ("Title", 30),
-    ("Organisation", 28),
-    ("Role", 12),
-    ("Phone", 16),
-    ("Email", 26),
-    ("Languages", 10),
-    ("Notes", 30),
+    (_l("Key"), 14),
+    (_l("Name"), 24),
+    (_l("Native name"), 14),
+    (_l("Title"), 30),
+    (_l("Organisation"), 28),
+    (_l("Role"), 12),
+    (_l("Phone"), 16),
+    (_l("Email"), 26),
+    (_l("Languages"), 10),
+    (_l("Notes"), 30),
 )
-TRAVEL_COLUMNS = (("From", 30), ("To", 30), ("Minutes", 9), ("Mode", 12))
+TRAVEL_COLUMNS = ((_l("From"), 30), (_l("To"), 30), (_l("Minutes"), 9), (_l("Mode"), 12))
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -70,7 +79,7 @@ def _sheet(workbook: Workbook, title: str, columns, rows: Iterable[tuple], *, fi
     sheet = workbook.active if first else workbook.create_sheet()
     sheet.title = title
     for index, (header, width) in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=header)
+        cell = sheet.cell(row=1, column=index, value=str(header))
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         sheet.column_dimensions[get_column_letter(index)].width = width
     for row_number, row in enumerate(rows, start=2):
@@ -97,7 +106,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
     ``delegation`` should come from ``load_delegation``; ``conflicts`` from the conflict engine.
     """
     notes = {
-        key: [f"{c.severity}: {c.message}" for c in found]
+        key: [f"{severity_label(c.severity)}: {conflict_message(c)}" for c in found]
         for key, found in conflicts_by_meeting(conflicts or ()).items()
     }
 
@@ -141,7 +150,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
     people = sorted(delegation.people, key=lambda p: p.key)
     _sheet(
         workbook,
-        "People",
+        _("People"),
         PEOPLE_COLUMNS,
         (
             (
@@ -150,7 +159,7 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
                 p.native_name,
                 p.title,
                 p.organization.name if p.organization is not None else None,
-                p.role,
+                person_role_label(p.role),
                 p.phone,
                 p.email,
                 ", ".join(p.languages or ()) or None,
@@ -162,11 +171,15 @@ def programme_workbook(delegation: Delegation, *, conflicts: Iterable | None = N
     legs = sorted(delegation.travel_times, key=lambda t: (t.from_venue.name, t.to_venue.name))
     _sheet(
         workbook,
-        "Travel times",
+        _("Travel times"),
         TRAVEL_COLUMNS,
         ((t.from_venue.name, t.to_venue.name, t.minutes, t.mode) for t in legs),
     )
-    workbook.properties.title = f"{delegation.name}: programme, version {delegation.revision}"
+    workbook.properties.title = _(
+        "%(name)s: programme, version %(revision)d",
+        name=delegation.name,
+        revision=delegation.revision,
+    )
     # Which delegation an edited copy belongs to, when it is imported back (spreadsheet_import).
     workbook.properties.identifier = delegation.key
     buffer = BytesIO()

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
+from flask_babel import gettext as _
 from icalendar import Calendar, Conference, Event, Timezone, vCalAddress, vDuration, vText
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.i18n import display_name
 from scheduler.itinerary.share_links import share_paths
 from scheduler.itinerary.times import is_ambiguous, to_local
 from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization, Person
+from scheduler.wording import attendee_role_label
 
 # Raise when the layout of the bytes changes: stored ETags of the old layout then stop matching.
 FEED_FORMAT_VERSION = 1
@@ -91,11 +94,9 @@ def feed_meetings(session: Session, delegation: Delegation, person: Person | Non
 
 
 def calendar_name(delegation: Delegation, person: Person | None = None) -> str:
-    name = delegation.name
-    if delegation.native_name:
-        name += f" ({delegation.native_name})"
+    name = display_name(delegation)  # native first in Korean and Japanese
     if person is not None:
-        name += f" \N{EN DASH} {person.display_name}"
+        name += f" \N{EN DASH} {display_name(person)}"
     return name
 
 
@@ -178,7 +179,9 @@ def meeting_event(
     event.add("DTEND", end)
     event.add("STATUS", EVENT_STATUS[meeting.status])
     event.add("TRANSP", "TRANSPARENT" if meeting.is_cancelled else "OPAQUE")
-    summary = f"Cancelled: {meeting.title}" if meeting.is_cancelled else meeting.title
+    summary = (
+        _("Cancelled: %(title)s", title=meeting.title) if meeting.is_cancelled else meeting.title
+    )
     event.add("SUMMARY", Text(summary))
     location = meeting_location(meeting)
     if location:
@@ -189,7 +192,9 @@ def meeting_event(
     event.add("DESCRIPTION", Text(meeting_description(meeting, agenda_url)))
     event.add("URL", agenda_url)
     if meeting.online_url:
-        event.conferences = [Conference(meeting.online_url, feature="VIDEO", label="Join online")]
+        event.conferences = [
+            Conference(meeting.online_url, feature="VIDEO", label=_("Join online"))
+        ]
     organizer = next(
         (a.person for a in meeting.attendances if a.role == "chair" and a.person.email), None
     )
@@ -235,15 +240,15 @@ def meeting_description(meeting: Meeting, agenda_url: str) -> str:
     if meeting.native_title:
         parts.append(meeting.native_title)
     if meeting.is_cancelled:
-        parts.append("This meeting is cancelled.")
+        parts.append(_("This meeting is cancelled."))
     elif meeting.status == "tentative":
-        parts.append("Tentative: not yet confirmed.")
+        parts.append(_("Tentative: not yet confirmed."))
     if meeting.agenda:
-        parts.append(f"Agenda:\n{meeting.agenda}")
+        parts.append(_("Agenda:") + f"\n{meeting.agenda}")
     organizations = meeting.organizations
     if organizations:
         names = [f"{o.name} ({o.native_name})" if o.native_name else o.name for o in organizations]
-        parts.append("Organisations:\n" + "\n".join(f"- {name}" for name in names))
+        parts.append(_("Organisations:") + "\n" + "\n".join(f"- {name}" for name in names))
     if meeting.attendances:
         lines = []
         for attendance in meeting.attendances:
@@ -252,12 +257,12 @@ def meeting_description(meeting: Meeting, agenda_url: str) -> str:
             if person.title:
                 line += f", {person.title}"
             if attendance.role != "required":
-                line += f" ({attendance.role})"
+                line += f" ({attendee_role_label(attendance.role)})"
             lines.append(line)
-        parts.append("Attendees:\n" + "\n".join(lines))
+        parts.append(_("Attendees:") + "\n" + "\n".join(lines))
     if meeting.online_url:
-        parts.append(f"Join online: {meeting.online_url}")
-    parts.append(f"Programme: {agenda_url}")
+        parts.append(_("Join online: %(url)s", url=meeting.online_url))
+    parts.append(_("Programme: %(url)s", url=agenda_url))
     return "\n\n".join(parts)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import textwrap
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -69,6 +69,9 @@ class Conflict:
     venue: str | None
     message: str
     estimated: bool = False  # a travel_time computed from an estimate, not an entry
+    # What the message says, as data (names, local times, minutes), for words in another
+    # language at the edge (scheduler/wording.py); ``message`` is the contract's English.
+    details: dict | None = field(default=None, compare=False, hash=False)
 
     def as_json(self) -> dict:
         """The spec's JSON object for ``check KEY --json``."""
@@ -350,7 +353,26 @@ class _Engine:
         zone = self.zone_of(meeting)
         return "" if zone == self.snap.timezone else f" ({zone} time)"
 
-    def emit(self, kind, ranks, message, *, person=None, room=None, venue=None, estimated=False):
+    def at(self, meeting: MeetingInfo) -> tuple[str, datetime, datetime]:
+        """A meeting as the words need it: title and local start and end."""
+        return (
+            short_title(meeting.title),
+            self.local(meeting.start, meeting),
+            self.local(meeting.end, meeting),
+        )
+
+    def emit(
+        self,
+        kind,
+        ranks,
+        message,
+        *,
+        person=None,
+        room=None,
+        venue=None,
+        estimated=False,
+        details=None,
+    ):
         if self.focus is not None and self.focus not in ranks:
             return
         conflict = Conflict(
@@ -362,6 +384,7 @@ class _Engine:
             venue,
             message,
             estimated,
+            details,
         )
         # Ordered by meetings (a meeting alone before its pairs), kind, person, room, venue.
         second = ranks[1] if len(ranks) > 1 else -1
@@ -488,6 +511,7 @@ class _Engine:
             f"{person.name} is booked for {_quoted(a)} ({self.span(a)}) and "
             f"{_quoted(b)} ({self.span(b)}) at the same time",
             person=person.key,
+            details={"person": person.name, "first": self.at(a), "second": self.at(b)},
         )
 
     def travel_time(self, person, first: int, second: int, leg: TravelLeg, gap_us: int) -> None:
@@ -507,6 +531,16 @@ class _Engine:
             f"{_quoted(a)} (ends {ends_text}) and {_quoted(b)} (starts {starts_text})",
             person=person.key,
             estimated=leg.estimated,
+            details={
+                "person": person.name,
+                "minutes": leg.minutes,
+                "estimated": leg.estimated,
+                "from": venues[a.venue_id].name,
+                "to": venues[b.venue_id].name,
+                "gap": gap_us // _MINUTE_US,
+                "first": self.at(a),
+                "second": self.at(b),
+            },
         )
 
     def room_double_booked(self, room, first: int, second: int) -> None:
@@ -520,6 +554,12 @@ class _Engine:
             f"{_quoted(b)} ({self.span(b)}) at the same time",
             room=room.key,
             venue=venue.key if venue else None,
+            details={
+                "room": room.name,
+                "venue": venue.name if venue else None,
+                "first": self.at(a),
+                "second": self.at(b),
+            },
         )
 
     # -- rules over one meeting
@@ -544,6 +584,15 @@ class _Engine:
             f"{person.name} is available {window}{self.zone_note(meeting)} but attends "
             f"{_quoted(meeting)} ({self.span(meeting)})",
             person=person.key,
+            details={
+                "person": person.name,
+                "from": self.local(person.available_from, meeting) if early else None,
+                "until": self.local(person.available_until, meeting) if late else None,
+                "zone": None
+                if self.zone_of(meeting) == self.snap.timezone
+                else self.zone_of(meeting),
+                "meeting": self.at(meeting),
+            },
         )
 
     def opening_hours(self, rank: int, meeting: MeetingInfo, venue_number: int) -> None:
@@ -565,6 +614,12 @@ class _Engine:
             f"{_quoted(meeting)} ({self.span(meeting)}) is outside the opening hours of "
             f"{venue.name} ({_WEEKDAY_NAMES[weekday]}: {open_text})",
             venue=venue.key,
+            details={
+                "meeting": self.at(meeting),
+                "venue": venue.name,
+                "weekday": weekday,
+                "hours": [f"{a}-{b}" for a, b in listed],
+            },
         )
 
     def outside_visit_dates(self, rank: int, meeting: MeetingInfo) -> None:
@@ -574,6 +629,12 @@ class _Engine:
             (rank,),
             f"{_quoted(meeting)} ({self.span(meeting)}{self.zone_note(meeting)}) "
             f"is outside the visit dates, {_visit_dates(snap.start_date, snap.end_date)}",
+            details={
+                "meeting": self.at(meeting),
+                "zone": None if self.zone_of(meeting) == snap.timezone else self.zone_of(meeting),
+                "start": snap.start_date,
+                "end": snap.end_date,
+            },
         )
 
     def over_capacity(self, rank: int, meeting: MeetingInfo, room, attendees: int) -> None:
@@ -585,6 +646,13 @@ class _Engine:
             f"{' at ' + venue.name if venue else ''} holds {room.capacity}",
             room=room.key,
             venue=venue.key if venue else None,
+            details={
+                "meeting": self.at(meeting),
+                "attendees": attendees,
+                "room": room.name,
+                "venue": venue.name if venue else None,
+                "capacity": room.capacity,
+            },
         )
 
     def language_gap(self, rank: int, meeting: MeetingInfo, people: list) -> None:
@@ -596,6 +664,12 @@ class _Engine:
             (rank,),
             f"No language is shared by all {len(people)} attendees of {_quoted(meeting)} "
             f"({self.span(meeting)}) and no interpreter attends ({who})",
+            details={
+                "meeting": self.at(meeting),
+                "count": len(people),
+                "who": [(p.name, tuple(p.languages)) for p in people[:6]],
+                "more": len(people) > 6,
+            },
         )
 
 

@@ -109,11 +109,43 @@ def record_rows(session: Session, rows: Iterable[dict]) -> int:
     """Many entries in one statement (an import); each row as ``record``'s keywords."""
     now = utcnow()
     batch = [{"at": now, "changes": {}, **row} for row in rows]
-    if batch:
+    if not batch:
+        return 0
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(batch) >= COPY_THRESHOLD:
+        _copy_rows(connection, batch)
+    else:
         # Core, not the ORM's bulk insert: the same executemany without the ORM building
         # a parameter set per row (a third of the history's cost at 20,000 meetings).
-        session.connection().execute(HistoryEntry.__table__.insert(), batch)
+        connection.execute(HistoryEntry.__table__.insert(), batch)
     return len(batch)
+
+
+# From this many rows an import's history goes to PostgreSQL by COPY, not executemany: one
+# stream instead of a statement per page of rows (the history's cost at 20,000 meetings).
+COPY_THRESHOLD = 200
+_COPY_COLUMNS = ("delegation_id", "at", "user_id", "action", "entity", "key", "changes")
+
+
+def _copy_rows(connection, batch: list[dict]) -> None:
+    """PostgreSQL's COPY through psycopg, in the session's transaction."""
+    import orjson
+
+    cursor = connection.connection.driver_connection.cursor()
+    columns = ", ".join(f'"{name}"' for name in _COPY_COLUMNS)
+    with cursor, cursor.copy(f"COPY history_entry ({columns}) FROM STDIN") as copy:
+        for row in batch:
+            copy.write_row(
+                (
+                    row["delegation_id"],
+                    row["at"],
+                    row.get("user_id"),
+                    row["action"],
+                    row["entity"],
+                    row["key"],
+                    orjson.dumps(row.get("changes") or {}).decode(),
+                )
+            )
 
 
 def history_of(

@@ -28,6 +28,7 @@ class ConflictBadge:
     messages: tuple[str, ...]
     # The reasons given for saving despite these errors (each once).
     override_reasons: tuple[str, ...] = ()
+    conflicts: tuple = ()  # the Conflicts themselves, for words in the reader's language
 
 
 @dataclass
@@ -59,6 +60,7 @@ class ProgrammeItem:
                 acknowledged,
                 tuple(r.conflict.message for r in items),
                 tuple(dict.fromkeys(r.override.reason for r in items if r.override is not None)),
+                tuple(r.conflict for r in items),
             )
             for (not_error, kind, acknowledged), items in sorted(grouped.items())
         ]

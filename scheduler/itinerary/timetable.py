@@ -70,6 +70,7 @@ def grid_day(
     labels: dict[str, str],
     meeting_url: Callable[[str], str],
     kind_label: Callable[[str], str] = str,
+    message_of: Callable = lambda conflict: conflict.message,  # words in the reader's language
 ) -> dict:
     """The day's resources and events for the grid, with the filter applied."""
     zone_name = delegation.timezone
@@ -84,7 +85,9 @@ def grid_day(
             for key in item.conflict.meetings:
                 by_meeting[key].append(item)
     events = [
-        _meeting_event(m, mode, zone_name, by_meeting.get(m.key, []), meeting_url, kind_label)
+        _meeting_event(
+            m, mode, zone_name, by_meeting.get(m.key, []), meeting_url, kind_label, message_of
+        )
         for m in shown
     ]
     if mode == "person":
@@ -95,7 +98,9 @@ def grid_day(
     return {"day": day.isoformat(), "mode": mode, "resources": resources, "events": events}
 
 
-def _meeting_event(meeting, mode, zone_name, conflicts, meeting_url, kind_label) -> dict:
+def _meeting_event(
+    meeting, mode, zone_name, conflicts, meeting_url, kind_label, message_of=None
+) -> dict:
     errors = [c for c in conflicts if c.conflict.severity == "error"]
     classes = ["meeting", f"status-{meeting.status}"]
     if errors:
@@ -130,7 +135,7 @@ def _meeting_event(meeting, mode, zone_name, conflicts, meeting_url, kind_label)
                     "severity": c.conflict.severity,
                     "kind": c.conflict.kind,
                     "label": kind_label(c.conflict.kind),
-                    "message": c.conflict.message,
+                    "message": message_of(c.conflict) if message_of else c.conflict.message,
                 }
                 for c in conflicts
             ],

@@ -1,6 +1,7 @@
 """Blueprints, one per area, registered in one place."""
 
 from flask import Flask, current_app, g, render_template
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -8,15 +9,35 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 ERROR_EXPLANATIONS = {
-    400: "The request could not be understood. Reload the page and try again.",
-    403: "You may not see this page.",
-    404: "There is no such page. A share link stops working when a coordinator replaces it.",
-    405: "That page cannot be used this way.",
-    409: "Someone else saved the same thing at the same moment. Reload the page and try again.",
-    413: "The upload is too large: itinerary documents may be at most {limit} MiB.",
-    500: "Something went wrong on our side. The error has been logged; try again in a moment.",
-    503: "The scheduler cannot reach its database just now. Nothing you sent was saved: "
-    "wait a few seconds and try again.",
+    400: _l("The request could not be understood. Reload the page and try again."),
+    403: _l("You may not see this page."),
+    404: _l("There is no such page. A share link stops working when a coordinator replaces it."),
+    405: _l("That page cannot be used this way."),
+    409: _l("Someone else saved the same thing at the same moment. Reload the page and try again."),
+    413: _l("The upload is too large: itinerary documents may be at most {limit} MiB."),
+    500: _l("Something went wrong on our side. The error has been logged; try again in a moment."),
+    503: _l(
+        "The scheduler cannot reach its database just now. Nothing you sent was saved: "
+        "wait a few seconds and try again."
+    ),
+}
+# The status lines' words (werkzeug's names are English only).
+ERROR_NAMES = {
+    400: _l("Bad Request"),
+    401: _l("Unauthorized"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    409: _l("Conflict"),
+    410: _l("Gone"),
+    412: _l("Precondition Failed"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    422: _l("Unprocessable Entity"),
+    428: _l("Precondition Required"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    503: _l("Service Unavailable"),
 }
 
 
@@ -90,9 +111,10 @@ def _http_error_page(error: HTTPException):
     if error.description and error.description != type(error).description:
         explanation = error.description
     else:
-        explanation = ERROR_EXPLANATIONS.get(error.code, error.description or "")
+        explanation = str(ERROR_EXPLANATIONS.get(error.code, error.description or ""))
         explanation = explanation.format(limit=limit)
-    return _render_error(error.code, error.name, explanation), error.code
+    name = str(ERROR_NAMES.get(error.code, error.name))
+    return _render_error(error.code, name, explanation), error.code
 
 
 def _render_error(code: int, name: str, explanation: str) -> str:
@@ -119,7 +141,7 @@ def _server_error_page(error: InternalServerError):
     if isinstance(original, DATABASE_UNAVAILABLE):
         return _database_unavailable_page(original)
     _forget_the_session()
-    return _render_error(500, error.name, ERROR_EXPLANATIONS[500]), 500
+    return _render_error(500, str(ERROR_NAMES[500]), str(ERROR_EXPLANATIONS[500])), 500
 
 
 def _database_unavailable_page(error: Exception):
@@ -130,7 +152,7 @@ def _database_unavailable_page(error: Exception):
 
     g.database_unavailable = True
     g._login_user = login_manager.anonymous_user()
-    body = _render_error(503, "Service Unavailable", ERROR_EXPLANATIONS[503])
+    body = _render_error(503, str(ERROR_NAMES[503]), str(ERROR_EXPLANATIONS[503]))
     retry = str(current_app.config["RETRY_AFTER_SECONDS"])
     return body, 503, {"Retry-After": retry, "Cache-Control": "no-store"}
 

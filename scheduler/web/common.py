@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache, wraps
 from zoneinfo import available_timezones
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, has_request_context, request
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from scheduler import i18n, wording
 from scheduler.agenda.assemble import native_language
 from scheduler.extensions import db
 from scheduler.itinerary import access
@@ -22,22 +24,7 @@ from scheduler.itinerary.review import overrides_by_conflict, with_overrides
 from scheduler.itinerary.summary import reviewed_conflicts as _reviewed_conflicts
 from scheduler.itinerary.travel import estimates_travel
 from scheduler.models import Delegation
-
-# The words for the engine's kinds (scheduler.itinerary.conflicts.KINDS, the one list of them).
-CONFLICT_KIND_LABELS = {
-    "person_double_booked": "Person double-booked",
-    "room_double_booked": "Room double-booked",
-    "travel_time": "Not enough travel time",
-    "outside_availability": "Outside a person's availability",
-    "outside_opening_hours": "Outside the venue's opening hours",
-    "outside_visit_dates": "Outside the visit dates",
-    "over_capacity": "Room over capacity",
-    "language_gap": "No shared language",
-}
-
-
-def conflict_kind_label(kind: str) -> str:
-    return CONFLICT_KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+from scheduler.wording import CONFLICT_KIND_LABELS, conflict_kind_label  # noqa: F401
 
 
 def conflict_kinds() -> list[tuple[str, str]]:
@@ -57,25 +44,36 @@ def _zone_names() -> list[str]:
 
 def behind_share_link() -> bool:
     """Whether this page is for an attendee holding a share link (no account, no sign-in)."""
+    if not has_request_context():  # an agenda rendered for a PDF job or a test
+        return False
     return request.path.startswith("/share/") and not request.path.startswith("/share/manage/")
 
 
 def duration_text(minutes: int) -> str:
-    """'45 min', '2 h', '3 h 30 min'."""
+    """'45 min', '2 h', '3 h 30 min' (45분, 2시간 30분; 45分, 2時間30分)."""
     hours, rest = divmod(minutes, 60)
     if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
+        return gettext("%(num)d min", num=rest)
+    if not rest:
+        return gettext("%(num)d h", num=hours)
+    return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
 
 
 def gap_text(note, arrives: datetime) -> str:
     """The time between two meetings in words: the same day in hours and minutes, else the day."""
     left = arrives - timedelta(minutes=note.gap_minutes)  # on the arriving meeting's clock
     if left.date() == arrives.date():
-        return f"{duration_text(note.gap_minutes)} between meetings"
+        return gettext("%(duration)s between meetings", duration=duration_text(note.gap_minutes))
     if left.date() == arrives.date() - timedelta(days=1):
-        return f"next day: the previous meeting ended the day before at {left:%H:%M}"
-    return f"the previous meeting ended on {left:%a %d %b} at {left:%H:%M}"
+        return gettext(
+            "next day: the previous meeting ended the day before at %(time)s",
+            time=i18n.format_clock(left),
+        )
+    return gettext(
+        "the previous meeting ended on %(day)s at %(time)s",
+        day=i18n.format_day(left, "day"),
+        time=i18n.format_clock(left),
+    )
 
 
 def history_value(value) -> str:
@@ -123,7 +121,7 @@ def register_template_helpers(app) -> None:
     app.add_template_global(zone_names)
     app.add_template_global(behind_share_link)
     app.add_template_global(native_language)
-    app.add_template_filter(conflict_kind_label, "conflict_kind")
+    wording.register_template_helpers(app)
     from scheduler.web.releases.views import titles_of, unreleased_count
 
     app.add_template_global(unreleased_count)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeField,
     HiddenField,
@@ -52,27 +54,29 @@ def strip_or_none(value):
 def valid_key(_form, field) -> None:
     if field.data and not KEY_RE.match(field.data):
         raise ValidationError(
-            "Use lowercase letters, digits and single hyphens, such as 'shonan-ipark'."
+            _("Use lowercase letters, digits and single hyphens, such as 'shonan-ipark'.")
         )
 
 
 def valid_zone(_form, field) -> None:
     if field.data and not is_valid_zone(field.data):
-        raise ValidationError(f"'{field.data}' is not an IANA time zone (such as Asia/Seoul).")
+        raise ValidationError(
+            _("'%(zone)s' is not an IANA time zone (such as Asia/Seoul).", zone=field.data)
+        )
 
 
-def key_field(label: str = "Key", required: bool = True) -> StringField:
+def key_field(label: str | None = None, required: bool = True) -> StringField:
     return StringField(
-        label,
+        label if label is not None else _l("Key"),
         validators=[DataRequired() if required else Optional(), Length(max=64), valid_key],
         filters=[strip_or_none],
-        description="Short identifier used in documents and links; cannot be changed later.",
+        description=_l("Short identifier used in documents and links; cannot be changed later."),
     )
 
 
 def text_field(label: str, required: bool = False, max_length: int = 300, **kwargs) -> StringField:
     return StringField(
-        label,
+        label if label is not None else _l("Key"),
         validators=[DataRequired() if required else Optional(), Length(max=max_length)],
         filters=[strip_or_none],
         **kwargs,
@@ -160,7 +164,7 @@ class LocalTimeField(DateTimeField):
             super().process_formdata([" ".join(v.split()) for v in valuelist])
         except ValueError:
             raise ValueError(
-                "Write the date and time as 2024-09-25 14:00 (24-hour clock)."
+                _("Write the date and time as 2024-09-25 14:00 (24-hour clock).")
             ) from None
 
 
@@ -177,14 +181,17 @@ def resolve_local_time(field, offset, zone_name: str) -> datetime | None:
     if field.data is None:
         return None
     offered = repeated_wall_time_offsets(field.data, zone_name)
-    offset.choices = [choice("", "Choose which"), *map(_choice, offered)] if offered else []
+    offset.choices = [choice("", _("Choose which")), *map(_choice, offered)] if offered else []
     try:
         return local_to_utc(field.data, zone_name, offset.data if offered else None)
     except WallClockError as exc:
         if offered and not offset.data:
             field.errors.append(
-                f"{field.data:%Y-%m-%d %H:%M} happens twice in {zone_name} (clocks go back): "
-                "choose which one below."
+                _(
+                    "%(time)s happens twice in %(zone)s (clocks go back): choose which one below.",
+                    time=f"{field.data:%Y-%m-%d %H:%M}",
+                    zone=zone_name,
+                )
             )
         else:
             field.errors.append(f"{exc}.")
@@ -203,5 +210,5 @@ def fill_local_time(field, offset, instant: datetime | None, zone_name: str) -> 
     field.data = wall
     if wall_offset:
         offered = repeated_wall_time_offsets(wall, zone_name)
-        offset.choices = [choice("", "Choose which"), *map(_choice, offered)]
+        offset.choices = [choice("", _("Choose which")), *map(_choice, offered)]
         offset.data = wall_offset

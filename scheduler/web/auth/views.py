@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -84,7 +85,7 @@ def login():
         if user is not None and user.check_password(form.password.data) and user.is_active:
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("delegations.index"))
-        flash("That email and password do not match an account.", "error")
+        flash(_("That email and password do not match an account."), "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -92,7 +93,7 @@ def login():
 @login_required
 def logout():
     logout_user()
-    flash("Signed out.", "info")
+    flash(_("Signed out."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -100,13 +101,21 @@ def create():
     form = DelegationForm()
     if form.validate_on_submit():
         if _key_taken(form.key.data):
-            form.key.errors.append(f"Another delegation already uses the key '{form.key.data}'.")
+            form.key.errors.append(
+                _("Another delegation already uses the key '%(key)s'.", key=form.key.data)
+            )
         else:
             values = {"key": form.key.data, **_delegation_form_values(form)}
             delegation = programme_data.create_delegation_row(values)
             imports.create_delegation(db.session, current_user, delegation)
             db.session.commit()
-            flash(f"Delegation '{delegation.name}' created: add its venues and people.", "info")
+            flash(
+                _(
+                    "Delegation '%(name)s' created: add its venues and people.",
+                    name=delegation.name,
+                ),
+                "info",
+            )
             return redirect(url_for("delegations.programme", key=delegation.key))
     return render_template("delegations/form.html", form=form, delegation=None)
 
@@ -122,7 +131,7 @@ def edit(key: str):
     if not stale and form.validate_on_submit():
         programme_data.update_delegation(db.session, delegation, _delegation_form_values(form))
         db.session.commit()
-        flash("Delegation saved.", "info")
+        flash(_("Delegation saved."), "info")
         return redirect(url_for("delegations.programme", key=delegation.key))
     page = render_template("delegations/form.html", form=form, delegation=delegation)
     return page, 409 if stale else 200
@@ -233,16 +242,16 @@ def acknowledge(key: str):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
-                flash(f"Warning not acknowledged: {error}", "error")
+                flash(_("Warning not acknowledged: %(error)s", error=error), "error")
         return redirect(back)
     wanted = parse_conflict_token(form.conflict.data)
     reviewed = reviewed_conflicts(delegation)
     match = next((r for r in reviewed if conflict_identity(r.conflict) == wanted), None)
     if match is None:
-        flash("That conflict no longer exists: the programme changed since the page was shown.")
+        flash(_("That conflict no longer exists: the programme changed since the page was shown."))
         return redirect(back)
     if match.conflict.severity != "warning":
-        flash("Errors cannot be acknowledged: fix them, or save the meeting anyway.", "error")
+        flash(_("Errors cannot be acknowledged: fix them, or save the meeting anyway."), "error")
         return redirect(back)
     acknowledge_warning(
         db.session,
@@ -253,7 +262,7 @@ def acknowledge(key: str):
         versions=meeting_versions(delegation.meetings),
     )
     db.session.commit()
-    flash("Warning acknowledged. It comes back if one of its meetings changes.", "info")
+    flash(_("Warning acknowledged. It comes back if one of its meetings changes."), "info")
     return redirect(back)
 
 
@@ -299,16 +308,24 @@ def import_document():
             abort(404)
         except access.NotAllowed:
             db.session.rollback()
-            abort(403, description="Your role in that delegation does not allow importing over it.")
+            abort(
+                403, description=_("Your role in that delegation does not allow importing over it.")
+            )
         else:
-            verb = "Imported" if result.created else "Updated"
+            done = (
+                _("Imported delegation '%(key)s'")
+                if result.created
+                else _("Updated delegation '%(key)s'")
+            )
+            message = done % {"key": result.delegation_key}
             details = ", ".join(f"{n} {name}" for name, n in sorted(result.added.items()))
-            message = f"{verb} delegation '{result.delegation_key}'"
             if details:
-                message += f" (added {details})"
+                message += " " + _("(added %(details)s)", details=details)
             if result.cancelled:
-                message += f"; {result.cancelled} meeting(s) no longer listed were cancelled"
-            flash(message + ".", "info")
+                message += _(
+                    "; %(num)d meeting(s) no longer listed were cancelled", num=result.cancelled
+                )
+            flash(message + _("."), "info")
             return redirect(url_for("delegations.programme", key=result.delegation_key))
     # A refused document is a 422: the page lists what to fix, nothing was written.
     status = 422 if problems else 200

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -25,8 +28,14 @@ from scheduler.web.fields import (
     strip_or_none,
     text_field,
 )
+from scheduler.wording import attendee_role_label, kind_label, status_label
 
 NOT_ATTENDING = ""
+
+
+def _capitalised(label, code: str) -> LazyString:
+    """A choice's label in the reader's language, made when the form is shown."""
+    return LazyString(lambda: label(code).capitalize())
 
 
 class CheckboxList(SelectMultipleField):
@@ -35,38 +44,42 @@ class CheckboxList(SelectMultipleField):
 
 
 class MeetingForm(FlaskForm):
-    key = key_field("Key", required=False)
-    title = text_field("Title", required=True)
-    native_title = text_field("Title in the delegation's language")
-    kind = SelectField("Kind", choices=choices((k, k.capitalize()) for k in MEETING_KINDS))
-    status = SelectField("Status", choices=choices((s, s.capitalize()) for s in MEETING_STATUSES))
-    start = LocalTimeField("Starts", validators=[InputRequired("When does it start?")])
-    start_offset = offset_field("Which start time")
-    end = LocalTimeField("Ends", validators=[InputRequired("When does it end?")])
-    end_offset = offset_field("Which end time")
-    venue_id = SelectField("Venue", coerce=int, choices=[])
-    room_id = SelectField("Room", coerce=int, choices=[])
+    key = key_field(_l("Key"), required=False)
+    title = text_field(_l("Title"), required=True)
+    native_title = text_field(_l("Title in the delegation's language"))
+    kind = SelectField(
+        _l("Kind"), choices=choices((k, _capitalised(kind_label, k)) for k in MEETING_KINDS)
+    )
+    status = SelectField(
+        _l("Status"), choices=choices((s, _capitalised(status_label, s)) for s in MEETING_STATUSES)
+    )
+    start = LocalTimeField(_l("Starts"), validators=[InputRequired(_l("When does it start?"))])
+    start_offset = offset_field(_l("Which start time"))
+    end = LocalTimeField(_l("Ends"), validators=[InputRequired(_l("When does it end?"))])
+    end_offset = offset_field(_l("Which end time"))
+    venue_id = SelectField(_l("Venue"), coerce=int, choices=[])
+    room_id = SelectField(_l("Room"), coerce=int, choices=[])
     online_url = URLField(
-        "Online meeting link",
+        _l("Online meeting link"),
         validators=[
             Optional(),
             Length(max=2000),
-            Regexp(r"^https?://\S+$", message="A web address starting with https://"),
+            Regexp(r"^https?://\S+$", message=_l("A web address starting with https://")),
         ],
         filters=[strip_or_none],
     )
-    organizations = CheckboxList("Organisations", coerce=int, choices=[])
-    agenda = long_text_field("Agenda")
+    organizations = CheckboxList(_l("Organisations"), coerce=int, choices=[])
+    agenda = long_text_field(_l("Agenda"))
     internal_notes = long_text_field(
-        "Internal notes",
-        description="Seen by coordinators only: never shared or exported to calendars.",
+        _l("Internal notes"),
+        description=_l("Seen by coordinators only: never shared or exported to calendars."),
     )
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     # What the form showed when opened (edit_stamp), to say what changed if it turns out stale.
     opened = HiddenField()
-    confirm_conflicts = BooleanField("Save despite these errors")
+    confirm_conflicts = BooleanField(_l("Save despite these errors"))
     override_reason = TextAreaField(
-        "Reason for saving anyway",
+        _l("Reason for saving anyway"),
         validators=[Optional(), Length(max=2000)],
         filters=[strip_or_none],
     )
@@ -83,7 +96,8 @@ def meeting_form_class(people):
         pass
 
     roles = choices(
-        [(NOT_ATTENDING, "Not attending")] + [(r, r.capitalize()) for r in ATTENDEE_ROLES]
+        [(NOT_ATTENDING, _("Not attending"))]
+        + [(r, attendee_role_label(r).capitalize()) for r in ATTENDEE_ROLES]
     )
     for person in people:
         label = person.display_name + (f", {person.title}" if person.title else "")

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -77,19 +80,19 @@ def _meeting_or_404(delegation: Delegation, meeting_key: str) -> Meeting:
 
 
 STALE_LABELS = {
-    "title": "Title",
-    "native_title": "Title in the delegation's language",
-    "kind": "Kind",
-    "status": "Status",
-    "start": "Starts",
-    "end": "Ends",
-    "venue": "Venue",
-    "room": "Room",
-    "online_url": "Online meeting link",
-    "organizations": "Organisations",
-    "attendees": "Attendees",
-    "agenda": "Agenda",
-    "internal_notes": "Internal notes",
+    "title": _l("Title"),
+    "native_title": _l("Title in the delegation's language"),
+    "kind": _l("Kind"),
+    "status": _l("Status"),
+    "start": _l("Starts"),
+    "end": _l("Ends"),
+    "venue": _l("Venue"),
+    "room": _l("Room"),
+    "online_url": _l("Online meeting link"),
+    "organizations": _l("Organisations"),
+    "attendees": _l("Attendees"),
+    "agenda": _l("Agenda"),
+    "internal_notes": _l("Internal notes"),
 }
 
 
@@ -135,13 +138,14 @@ class MeetingPage:
 
     def _set_choices(self) -> None:
         form, home = self.form, self.delegation.timezone
-        form.venue_id.choices = [choice(0, "No venue", **{"data-zone": home})] + [
+        form.venue_id.choices = [choice(0, _("No venue"), **{"data-zone": home})] + [
             choice(v.id, v.name, **{"data-zone": v.timezone}) for v in self.venues
         ]
-        form.room_id.choices = [choice(0, "No room")] + [
+        form.room_id.choices = [choice(0, _("No room"))] + [
             choice(
                 r.id,
-                f"{v.name}: {r.name}" + (f" ({r.capacity} seats)" if r.capacity else ""),
+                f"{v.name}: {r.name}"
+                + (" " + _("(%(num)d seats)", num=r.capacity) if r.capacity else ""),
                 **{"data-venue": str(v.id)},
             )
             for v in self.venues
@@ -231,7 +235,9 @@ class MeetingPage:
                 )
             )
             if taken:
-                form.key.errors.append(f"Another meeting has the key '{form.key.data}'.")
+                form.key.errors.append(
+                    _("Another meeting has the key '%(key)s'.", key=form.key.data)
+                )
         if not valid or any(field.errors for field in form):
             return None
         return MeetingChanges(
@@ -374,7 +380,7 @@ def _save(page: MeetingPage, changes: MeetingChanges):
         if confirmed and not form.override_reason.data:
             form.override_reason.errors.append("Say why the meeting is saved despite the errors.")
         if form.confirm_conflicts.data and form.confirmed_errors.data != signature:
-            flash("The conflicts changed since you confirmed them: check them again.", "error")
+            flash(_("The conflicts changed since you confirmed them: check them again."), "error")
         if not confirmed or not form.override_reason.data:
             form.confirmed_errors.data = signature
             if not confirmed:
@@ -407,17 +413,21 @@ def _save(page: MeetingPage, changes: MeetingChanges):
         if page.meeting is not None:
             raise
         db.session.rollback()  # another coordinator created a meeting with this key just now
-        form.key.errors.append(f"Another meeting has the key '{key}' now: save again.")
+        form.key.errors.append(_("Another meeting has the key '%(key)s' now: save again.", key=key))
         return page.render(409)
     warnings = len(conflicts) - len(errors)
-    message = "Meeting saved"
+    message = _("Meeting saved")
     if errors:
-        message += (
-            f" despite {len(errors)} error{'s' if len(errors) != 1 else ''} (reason recorded)"
+        message += " " + ngettext(
+            "despite %(num)d error (reason recorded)",
+            "despite %(num)d errors (reason recorded)",
+            len(errors),
         )
     if warnings:
-        message += f"; {warnings} warning{'s' if warnings != 1 else ''} to review below"
-    flash(message + ".", "info")
+        message += ngettext(
+            "; %(num)d warning to review below", "; %(num)d warnings to review below", warnings
+        )
+    flash(message + _("."), "info")
     return redirect(url_for("meetings.edit", key=page.delegation.key, meeting_key=meeting.key))
 
 
@@ -465,8 +475,10 @@ def _posted_version():
 
 def _refuse_bad_version(back: str):
     flash(
-        "Not changed: the form's version field must be a whole number. "
-        "Reload the page and try again.",
+        _(
+            "Not changed: the form's version field must be a whole number. "
+            "Reload the page and try again."
+        ),
         "error",
     )
     return redirect(back)
@@ -488,8 +500,10 @@ def _set_status(key: str, meeting_key: str, status: str, done: str):
     except (StaleMeetingError, StaleDataError):
         db.session.rollback()
         flash(
-            "Not changed: someone changed this meeting after you opened it. "
-            "Its current state is shown below.",
+            _(
+                "Not changed: someone changed this meeting after you opened it. "
+                "Its current state is shown below."
+            ),
             "error",
         )
         return redirect(back)
@@ -502,7 +516,7 @@ def _set_status(key: str, meeting_key: str, status: str, done: str):
 @needs()
 def cancel(key: str, meeting_key: str):
     return _set_status(
-        key, meeting_key, "cancelled", "Meeting cancelled. Calendars will show it as cancelled."
+        key, meeting_key, "cancelled", _("Meeting cancelled. Calendars will show it as cancelled.")
     )
 
 
@@ -535,16 +549,18 @@ def restore(key: str, meeting_key: str):
         try:
             check_version(meeting, expected or 0)
         except StaleMeetingError:
-            flash("Not restored: someone changed this meeting after you opened it.", "error")
+            flash(_("Not restored: someone changed this meeting after you opened it."), "error")
             return redirect(url_for("meetings.edit", key=key, meeting_key=meeting_key))
         page.conflicts = errors
         page.needs_confirmation = True
         form.confirmed_errors.data = errors_signature(errors)
         form.confirm_conflicts.data = False
         flash(
-            "Restoring this meeting would cause the errors below. It is not restored yet: "
-            "confirm with a reason and save, or change it first.",
+            _(
+                "Restoring this meeting would cause the errors below. It is not restored yet: "
+                "confirm with a reason and save, or change it first."
+            ),
             "error",
         )
         return page.render(422)
-    return _set_status(key, meeting_key, "tentative", "Meeting restored as tentative.")
+    return _set_status(key, meeting_key, "tentative", _("Meeting restored as tentative."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -92,7 +93,7 @@ def _person_form(delegation, person: Person | None) -> PersonForm:
         .order_by(Organization.name)
     ).all()
     form.organization_id.choices = choices(
-        [(0, "— none —")] + [(o.id, o.name) for o in organizations]
+        [(0, _("— none —"))] + [(o.id, o.name) for o in organizations]
     )
     if person is not None:
         form.key.data = person.key  # keys are identities: fixed once created
@@ -149,7 +150,7 @@ def create(key: str):
     if form.is_submitted():
         person = _save_person(delegation, None, form)
         if person is not None:
-            flash(f"{person.name} added.", "info")
+            flash(_("%(name)s added.", name=person.name), "info")
             return redirect(url_for("people.index", key=key))
     return render_template("people/form.html", delegation=delegation, form=form, person=None)
 
@@ -165,7 +166,7 @@ def edit(key: str, person_key: str):
     if not stale and form.is_submitted():
         saved = _save_person(delegation, person, form)
         if saved is not None:
-            flash(f"{saved.name} saved.", "info")
+            flash(_("%(name)s saved.", name=saved.name), "info")
             return redirect(url_for("people.index", key=key))
     page = render_template("people/form.html", delegation=delegation, form=form, person=person)
     return page, 409 if stale else 200
@@ -241,7 +242,7 @@ def create_organization(key: str):
                 db.session, delegation, None, _organization_form_values(form)
             )
             db.session.commit()
-            flash(f"{organization.name} added.", "info")
+            flash(_("%(name)s added.", name=organization.name), "info")
             return redirect(url_for("people.index", key=key))
     return render_template(
         "people/organization_form.html", delegation=delegation, form=form, organization=None
@@ -262,7 +263,7 @@ def edit_organization(key: str, organization_key: str):
             db.session, delegation, organization, _organization_form_values(form)
         )
         db.session.commit()
-        flash(f"{organization.name} saved.", "info")
+        flash(_("%(name)s saved.", name=organization.name), "info")
         return redirect(url_for("people.index", key=key))
     page = render_template(
         "people/organization_form.html",

@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.http import is_resource_modified
@@ -35,6 +36,7 @@ from scheduler.calendar.shared import (
 )
 from scheduler.calendar.validators import FeedValidators, etag_of
 from scheduler.extensions import db
+from scheduler.i18n import display_name, format_clock, format_day
 from scheduler.itinerary.releases import shared_meetings
 from scheduler.itinerary.share_links import rotate_share_link, share_link_uses, share_paths
 from scheduler.itinerary.times import to_local
@@ -117,14 +119,20 @@ def meeting_file_disposition(meeting: Meeting) -> str:
 
 
 def meeting_when(meeting: Meeting) -> str:
-    """'Wed 25 Sep 2024, 14:00 – 15:30 JST' in the meeting's zone; both names across a change."""
+    """'Wed 25 Sep 2024, 14:00 – 15:30 JST' in the meeting's zone; both names across a change.
+
+    In the reader's language: 2024年9月25日(水) 14:00 – 15:30 JST.
+    """
     zone_name = meeting.zone_name
     start, end = to_local(meeting.start, zone_name), to_local(meeting.end, zone_name)
-    end_format = "%H:%M" if end.date() == start.date() else "%a %d %b %Y, %H:%M"
-    text = start.strftime("%a %d %b %Y, %H:%M")
+    text = f"{format_day(start)}, {format_clock(start)}"
     if start.tzname() != end.tzname():
         text += f" {start.tzname()}"
-    return f"{text} \N{EN DASH} {end.strftime(end_format)} {end.tzname()}"
+    if end.date() == start.date():
+        end_text = format_clock(end)
+    else:
+        end_text = f"{format_day(end)}, {format_clock(end)}"
+    return f"{text} \N{EN DASH} {end_text} {end.tzname()}"
 
 
 @bp.get("/<token>")
@@ -170,8 +178,8 @@ LINK_USES = {
 def _link_rows(delegation: Delegation) -> list[tuple[str, str, Delegation | Person]]:
     """(target, label, entity): the whole delegation first, then its people by name."""
     people = sorted(delegation.people, key=lambda p: (p.name.casefold(), p.key))
-    return [("delegation", "Whole delegation", delegation)] + [
-        (person.key, person.display_name, person) for person in people
+    return [("delegation", _("Whole delegation"), delegation)] + [
+        (person.key, display_name(person), person) for person in people
     ]
 
 
@@ -180,7 +188,7 @@ def _last_use(use, zone_name: str) -> dict | None:
         return None
     return {
         "at": to_local(use.last_used_at, zone_name),
-        "what": LINK_USES.get(use.used_for, use.used_for),
+        "what": use.used_for,  # the page words it: wording.use_label
         "client": use.user_agent,
     }
 
@@ -243,8 +251,11 @@ def rotate(delegation_key: str):
     rotate_share_link(entity)
     db.session.commit()
     flash(
-        f"New share link for {label}. The old link no longer works: send the new one, and ask "
-        "anyone subscribed to the old calendar feed to subscribe again.",
+        _(
+            "New share link for %(label)s. The old link no longer works: send the new one, and "
+            "ask anyone subscribed to the old calendar feed to subscribe again.",
+            label=label,
+        ),
         "info",
     )
     return redirect(url_for("share.manage", delegation_key=delegation.key))

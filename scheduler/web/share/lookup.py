@@ -3,6 +3,7 @@
 from flask import abort, request
 from sqlalchemy.exc import IntegrityError
 
+from scheduler import i18n
 from scheduler.extensions import db
 from scheduler.itinerary.share_links import find_by_share_token, record_share_link_use
 from scheduler.models import Delegation, Person
@@ -13,6 +14,8 @@ def shared_entity_or_404(token: str, used_for: str | None = None) -> Delegation 
     entity = find_by_share_token(db.session, token)
     if entity is None:
         abort(404)
+    # Behind a share link: ?lang=, then the person's language, then the browser's.
+    i18n.use_share_language(entity if isinstance(entity, Person) else None)
     if used_for is not None:
         _note_use(entity, used_for)
     return entity

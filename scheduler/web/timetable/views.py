@@ -38,6 +38,7 @@ from scheduler.web.common import (
     user_id,
 )
 from scheduler.web.timetable import bp
+from scheduler.wording import conflict_message
 
 
 class BadInput(Exception):
@@ -122,6 +123,7 @@ def data(key: str):
             labels=_labels(),
             meeting_url=lambda meeting_key: f"{home}/meetings/{meeting_key}",
             kind_label=conflict_kind_label,
+            message_of=conflict_message,
         )
     )
 
@@ -191,7 +193,7 @@ def _move(delegation: Delegation, body: dict) -> Move:
 
 def _conflicts_json(conflicts) -> list[dict]:
     return [
-        {**c.as_json(), "label": conflict_kind_label(c.kind)}
+        {**c.as_json(), "label": conflict_kind_label(c.kind), "message": conflict_message(c)}
         for c in sorted(conflicts, key=lambda c: c.severity != "error")
     ]
 

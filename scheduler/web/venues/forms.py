@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
@@ -46,10 +48,10 @@ def parse_hours(text: str | None) -> list[list[str]]:
             continue
         match = SPAN.match(part)
         if not match:
-            raise ValueError(f"'{part.strip()}' is not a span like 08:00-18:00")
+            raise ValueError(_("'%(text)s' is not a span like 08:00-18:00", text=part.strip()))
         opens, closes = match.groups()
         if closes <= opens:
-            raise ValueError(f"{part.strip()}: closes before it opens")
+            raise ValueError(_("%(text)s: closes before it opens", text=part.strip()))
         spans.append([opens, closes])
     return spans
 
@@ -63,10 +65,11 @@ class RoomForm(Form):
 
     room_id = HiddenField()
     # No Optional(): it would stop the chain before the checks below, which know about blank rows.
-    key = StringField("Room key", validators=[Length(max=64)], filters=[strip_or_none])
-    name = StringField("Room name", validators=[Length(max=300)], filters=[strip_or_none])
+    key = StringField(_l("Room key"), validators=[Length(max=64)], filters=[strip_or_none])
+    name = StringField(_l("Room name"), validators=[Length(max=300)], filters=[strip_or_none])
     capacity = IntegerField(
-        "Capacity", validators=[Optional(), NumberRange(min=1, message="At least 1 person.")]
+        _l("Capacity"),
+        validators=[Optional(), NumberRange(min=1, message=_l("At least 1 person."))],
     )
 
     @property
@@ -77,27 +80,31 @@ class RoomForm(Form):
         if self.is_blank:
             return
         if not field.data:
-            raise ValidationError("A room needs a key.")
+            raise ValidationError(_("A room needs a key."))
         valid_key(self, field)
 
     def validate_name(self, field) -> None:
         if not self.is_blank and not field.data:
-            raise ValidationError("A room needs a name.")
+            raise ValidationError(_("A room needs a name."))
 
 
 class VenueForm(EditStamped, FlaskForm):
     key = key_field()
-    name = text_field("Name", required=True)
-    native_name = text_field("Name in the local language")
-    address = text_field("Address", max_length=1000)
+    name = text_field(_l("Name"), required=True)
+    native_name = text_field(_l("Name in the local language"))
+    address = text_field(_l("Address"), max_length=1000)
     timezone = text_field(
-        "Time zone", required=True, max_length=64, description="IANA name, such as Asia/Tokyo."
+        _l("Time zone"),
+        required=True,
+        max_length=64,
+        description=_l("IANA name, such as Asia/Tokyo."),
     )
     latitude = FloatField(
-        "Latitude", validators=[Optional(), NumberRange(-90, 90, "Between -90 and 90.")]
+        _l("Latitude"), validators=[Optional(), NumberRange(-90, 90, _l("Between -90 and 90."))]
     )
     longitude = FloatField(
-        "Longitude", validators=[Optional(), NumberRange(-180, 180, "Between -180 and 180.")]
+        _l("Longitude"),
+        validators=[Optional(), NumberRange(-180, 180, _l("Between -180 and 180."))],
     )
     rooms = FieldList(FormField(RoomForm), min_entries=0)
 
@@ -109,8 +116,8 @@ class VenueForm(EditStamped, FlaskForm):
         for row in field:
             key = row.form.key.data
             if key and key in seen:
-                row.form.key.errors.append(f"Two rooms have the key '{key}'.")
-                raise ValidationError("Room keys must differ.")
+                row.form.key.errors.append(_("Two rooms have the key '%(key)s'.", key=key))
+                raise ValidationError(_("Room keys must differ."))
             seen.add(key)
 
 
@@ -138,14 +145,14 @@ def opening_hours_from(form: VenueForm) -> dict | None:
 
 
 class TravelTimeForm(EditStamped, FlaskForm):
-    from_venue_id = SelectField("From", coerce=int, choices=[])
-    to_venue_id = SelectField("To", coerce=int, choices=[])
+    from_venue_id = SelectField(_l("From"), coerce=int, choices=[])
+    to_venue_id = SelectField(_l("To"), coerce=int, choices=[])
     minutes = IntegerField(
-        "Minutes door to door",
-        validators=[InputRequired("How many minutes?"), NumberRange(min=0, max=10000)],
+        _l("Minutes door to door"),
+        validators=[InputRequired(_l("How many minutes?")), NumberRange(min=0, max=10000)],
     )
-    mode = text_field("Mode", description="Such as car, train or walk.")
+    mode = text_field(_l("Mode"), description=_l("Such as car, train or walk."))
 
     def validate_to_venue_id(self, field) -> None:
         if field.data == self.from_venue_id.data:
-            raise ValidationError("Choose two different venues.")
+            raise ValidationError(_("Choose two different venues."))

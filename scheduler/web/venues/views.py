@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -169,7 +170,7 @@ def create(key: str):
     if form.is_submitted():
         venue = _save_venue(delegation, None, form)
         if venue is not None:
-            flash(f"{venue.name} added.", "info")
+            flash(_("%(name)s added.", name=venue.name), "info")
             return redirect(url_for("venues.index", key=key))
     return render_template("venues/form.html", delegation=delegation, form=form, venue=None)
 
@@ -185,7 +186,7 @@ def edit(key: str, venue_key: str):
     if not stale and form.is_submitted():
         saved = _save_venue(delegation, venue, form)
         if saved is not None:
-            flash(f"{saved.name} saved.", "info")
+            flash(_("%(name)s saved.", name=saved.name), "info")
             return redirect(url_for("venues.index", key=key))
     page = render_template("venues/form.html", delegation=delegation, form=form, venue=venue)
     return page, 409 if stale else 200
@@ -229,10 +230,10 @@ def create_travel_time(key: str):
     delegation = delegation_or_404(key)
     form = _travel_form(delegation, None)
     if len(form.from_venue_id.choices) < 2:
-        flash("Add at least two venues before a travel time between them.", "info")
+        flash(_("Add at least two venues before a travel time between them."), "info")
         return redirect(url_for("venues.index", key=key))
     if form.is_submitted() and _save_travel(delegation, None, form) is not None:
-        flash("Travel time added.", "info")
+        flash(_("Travel time added."), "info")
         return redirect(url_for("venues.index", key=key))
     return render_template("venues/travel_form.html", delegation=delegation, form=form, travel=None)
 
@@ -248,7 +249,7 @@ def edit_travel_time(key: str, travel_id: int):
     form = _travel_form(delegation, travel)
     stale = stale_edit(form, travel, _travel_values)
     if not stale and form.is_submitted() and _save_travel(delegation, travel, form) is not None:
-        flash("Travel time saved.", "info")
+        flash(_("Travel time saved."), "info")
         return redirect(url_for("venues.index", key=key))
     page = render_template(
         "venues/travel_form.html", delegation=delegation, form=form, travel=travel
