@@ -169,7 +169,7 @@ def measure(url: str, meetings: int, repeat: int, only=()) -> list[dict]:
         ("programme (ja)", f"/delegations/{KEY}", {"Accept-Language": "ja"}),
     ]
     if only:
-        pages = [(name, path) for name, path in pages if name in only]
+        pages = [page for page in pages if page[0] in only]
     rows = []
     with app.app_context():
         engine = db.engine  # requests below run in their own app context, as in production
