@@ -33,7 +33,19 @@ def select_locale() -> str:
     else:
         from flask_login import current_user
 
-        chosen = getattr(current_user, "language", None) if current_user else None
+        chosen = None
+        if not g.get("database_unavailable"):
+            # The account is loaded from the database; an error page rendered while the
+            # database is down must not fail on it (it then follows the browser's language).
+            from sqlalchemy.exc import SQLAlchemyError
+
+            try:
+                chosen = getattr(current_user, "language", None) if current_user else None
+            except SQLAlchemyError:
+                from scheduler.extensions import db
+
+                db.session.rollback()
+                g.database_unavailable = True
         if chosen in LANGUAGES:
             return chosen
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT

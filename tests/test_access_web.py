@@ -93,6 +93,15 @@ def accounts(app, load_document, reference_document, _test_password_hash):
         from scheduler.operations.releases import release
 
         release(db.session, visit)
+        # A finished suggestion run, for the API's suggestion and apply routes.
+        from scheduler.models import SuggestionRun
+
+        run = SuggestionRun(
+            delegation_id=visit.id,
+            state="done",
+            result={"status": "optimal", "placed": [], "unplaced": [], "seconds": 0.0},
+        )
+        db.session.add(run)
         db.session.commit()
         values = {
             "account_id": spare.id,
@@ -101,6 +110,7 @@ def accounts(app, load_document, reference_document, _test_password_hash):
                 select(TravelTime.id).where(TravelTime.delegation_id == visit.id)
             ),
             "token": visit.share_token,
+            "suggestion": run.id,
         }
     return values
 

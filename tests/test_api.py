@@ -353,3 +353,129 @@ def test_the_account_page_makes_shows_once_and_revokes(app, client, login):
     )
     assert revoked.status_code == 302
     assert client.get("/api/v1/delegations", headers=bearer(secret)).status_code == 401
+
+
+# --------------------------------------------------------------------------- releases
+
+
+def _open_errors(client, headers) -> bool:
+    conflicts = client.get(f"/api/v1/delegations/{KEY}/conflicts", headers=headers).get_json()
+    return any(c["severity"] == "error" for c in conflicts["items"])
+
+
+def test_a_viewer_cannot_release_and_errors_need_a_reason(app, client, tokens):
+    url = f"/api/v1/delegations/{KEY}/releases"
+    for who in ("viewer", "read-only"):
+        response = client.post(url, json={"note": "x"}, headers=bearer(tokens[who]))
+        assert response.status_code == 403, who
+        assert response.get_json()["errors"][0]["path"] == "$"
+    response = client.post(url, json={"note": 5}, headers=bearer(tokens["editor"]))
+    assert response.status_code == 422
+    assert [e["path"] for e in response.get_json()["errors"]] == ["note"]
+    editor = bearer(tokens["editor"])
+    body = {"note": "first"}
+    if _open_errors(client, editor):
+        response = client.post(url, json=body, headers=editor)
+        assert response.status_code == 422
+        assert [e["path"] for e in response.get_json()["errors"]] == ["reason"]
+        body["reason"] = "agreed with the delegation"
+    assert client.get(url, headers=editor).get_json()["total"] == 0
+    response = client.post(url, json=body, headers=editor)
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert created["version"] == 1 and created["created_by"] == "editor@example.org"
+    assert response.headers["Location"].endswith(f"/api/v1/delegations/{KEY}/releases/1")
+    assert client.get(response.headers["Location"], headers=editor).get_json() == created
+    assert client.get(url, headers=editor).get_json()["total"] == 1
+    with app.app_context():
+        entry = db.session.scalar(select(HistoryEntry).where(HistoryEntry.action == "release"))
+        assert entry.user.email == "editor@example.org"
+    missing = client.get(f"{url}/7", headers=editor)
+    assert missing.status_code == 404 and missing.get_json()["errors"][0]["path"] == "version"
+    for query in ("since=9", "until=9"):
+        response = client.get(f"/api/v1/delegations/{KEY}/changes?{query}", headers=editor)
+        assert response.status_code == 404
+        assert response.get_json()["errors"][0]["path"] == "query." + query.split("=")[0]
+
+
+def test_a_release_through_the_api_equals_one_from_the_command_line(app, client, runner, tokens):
+    editor = bearer(tokens["editor"])
+    before = json.loads(runner.invoke(args=["changes", KEY, "--json"]).output)
+    body = {"note": "v1", "reason": "known"}
+    first = client.post(f"/api/v1/delegations/{KEY}/releases", json=body, headers=editor)
+    assert first.status_code == 201
+    assert first.get_json()["changes"] == {**before, "to": 1}
+    etag = client.get(meeting_url(), headers=editor).headers["ETag"]
+    response = client.patch(
+        meeting_url(),
+        json={"start": "2024-09-25T10:30", "end": "2024-09-25T12:00", "title": "CMIC again"},
+        headers={**editor, "If-Match": etag},
+    )
+    assert response.status_code == 200
+    api_draft = client.get(f"/api/v1/delegations/{KEY}/changes", headers=editor).get_json()
+    cli_draft = json.loads(runner.invoke(args=["changes", KEY, "--json"]).output)
+    assert api_draft == cli_draft and api_draft["moved"][0]["meeting"] == "cmic"
+    released = runner.invoke(args=["release", KEY, "--note", "v2", "--json"])
+    assert released.exit_code == 0
+    cli_release = json.loads(released.output)
+    assert cli_release["changes"] == {**cli_draft, "to": 2}
+    api_release = client.get(f"/api/v1/delegations/{KEY}/releases/2", headers=editor).get_json()
+    assert api_release["changes"] == cli_release["changes"] and api_release["created_by"] is None
+    between = client.get(f"/api/v1/delegations/{KEY}/changes?since=1&until=2", headers=editor)
+    cli = runner.invoke(args=["changes", KEY, "--since", "1", "--until", "2", "--json"]).output
+    assert between.get_json() == json.loads(cli)
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def _finished(client, location, headers):
+    import time
+
+    for _ in range(300):
+        run = client.get(location, headers=headers).get_json()
+        if run["state"] not in ("queued", "running"):
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"the suggestion did not finish: {run}")
+
+
+def test_a_suggestion_through_the_api_places_the_demo_requests(app, client, tokens, load_document):
+    from scheduler.demo import demo_document
+
+    document = demo_document()
+    load_document(document)
+    wanted = {r["key"] for r in document["meeting_requests"]}
+    viewer, editor = bearer(tokens["viewer"]), bearer(tokens["editor"])
+    listed = client.get(f"/api/v1/delegations/{KEY}/requests?per_page=500", headers=viewer)
+    assert {r["key"] for r in listed.get_json()["items"]} == wanted
+    url = f"/api/v1/delegations/{KEY}/suggestions"
+    assert client.post(url, json={}, headers=viewer).status_code == 403
+    bad = client.post(url, json={"time_limit": 0}, headers=editor)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["path"] == "time_limit"
+    response = client.post(url, json={"time_limit": 10}, headers=editor)
+    assert response.status_code == 202
+    location = response.headers["Location"]
+    assert location.endswith(f"{url}/{response.get_json()['id']}")
+    run = _finished(client, location, viewer)  # a viewer may watch it
+    assert run["state"] == "done"
+    placed = {p["request"] for p in run["result"]["placed"]}
+    assert placed == wanted and run["result"]["unplaced"] == []
+    assert client.post(f"{location}/apply", headers=viewer).status_code == 403
+    applied = client.post(f"{location}/apply", headers=editor)
+    assert applied.status_code == 200, applied.get_json()
+    assert set(applied.get_json()["meetings"]) == wanted
+    assert applied.get_json()["suggestion"]["state"] == "applied"
+    again = client.post(f"{location}/apply", headers=editor)
+    assert again.status_code == 409 and again.get_json()["errors"][0]["path"] == "state"
+    with app.app_context():
+        meetings = db.session.scalars(select(Meeting).where(Meeting.key.in_(wanted))).all()
+        assert {m.status for m in meetings} == {"tentative"} and len(meetings) == len(wanted)
+        entries = db.session.scalars(
+            select(HistoryEntry).where(
+                HistoryEntry.entity == "meeting", HistoryEntry.key.in_(wanted)
+            )
+        ).all()
+        assert {e.key for e in entries} == wanted
+        assert {e.user.email for e in entries} == {"editor@example.org"}
+    assert client.get(f"{url}/999", headers=viewer).status_code == 404

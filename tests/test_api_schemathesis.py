@@ -32,7 +32,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXAMPLES_PER_OPERATION = 30  # each of valid and invalid cases, for each of 12 operations
+EXAMPLES_PER_OPERATION = 30  # each of valid and invalid cases, for each of 20 operations
 FAST = settings(deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
@@ -72,7 +72,7 @@ def test_every_operation_answers_within_its_description(app, tokens):  # noqa: F
     api = _schema(app)
     headers = bearer(tokens["owner"])
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) == 12
+    assert len(operations) == 20
     calls = 0
     for operation in operations:
         for example in api.get_strategies_from_examples(operation):

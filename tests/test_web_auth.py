@@ -97,7 +97,7 @@ def test_every_coordinator_page_needs_sign_in(app, visit):
 def test_the_api_answers_401_to_a_signed_in_browser(app, client, login, visit):
     for rule in app.url_map.iter_rules():
         if is_api(rule):
-            values = {**ARGUMENTS, "meeting": "talk"}
+            values = {**ARGUMENTS, "meeting": "talk", "suggestion": 1}
             url = rule.build({name: values[name] for name in rule.arguments})[1]
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert client.open(url, method=method).status_code == 401, (method, url)

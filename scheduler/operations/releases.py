@@ -7,7 +7,7 @@ mails nobody.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,9 @@ class Review:
     changes: Changes
     errors: list[dict]
     warnings: list[dict]
+    # The same conflicts as the engine's objects, whose details make their words per language.
+    shown_errors: list = field(default_factory=list)
+    shown_warnings: list = field(default_factory=list)
 
 
 def review(session: Session, delegation: Delegation, *, estimate_travel: bool) -> Review:
@@ -60,15 +63,20 @@ def _review(session: Session, delegation: Delegation, *, estimate_travel: bool) 
         since=previous.version if previous else None,
     )
     errors, warnings = _open_conflicts(session, loaded, estimate_travel)
-    return Review(changes, errors, warnings)
+    return Review(
+        changes,
+        [c.as_json() for c in errors],
+        [c.as_json() for c in warnings],
+        errors,
+        warnings,
+    )
 
 
-def _open_conflicts(session, loaded, estimate_travel) -> tuple[list[dict], list[dict]]:
+def _open_conflicts(session, loaded, estimate_travel) -> tuple[list, list]:
+    """The open errors and the warnings nobody acknowledged, as the engine's Conflicts."""
     reviewed = reviewed_conflicts(session, loaded, estimate_travel=estimate_travel)
-    errors = [r.conflict.as_json() for r in reviewed if r.conflict.severity == "error"]
-    warnings = [
-        r.conflict.as_json() for r in reviewed if r.is_open and r.conflict.severity == "warning"
-    ]
+    errors = [r.conflict for r in reviewed if r.conflict.severity == "error"]
+    warnings = [r.conflict for r in reviewed if r.is_open and r.conflict.severity == "warning"]
     return errors, warnings
 
 
@@ -95,7 +103,9 @@ def _release(
     releases whatever is open, and the release records it either way.
     """
     loaded = load_delegation(session, delegation.key)
-    errors, warnings = _open_conflicts(session, loaded, estimate_travel)
+    found_errors, found_warnings = _open_conflicts(session, loaded, estimate_travel)
+    errors = [c.as_json() for c in found_errors]
+    warnings = [c.as_json() for c in found_warnings]
     reason = (reason or "").strip() or None
     if errors and require_reason and reason is None:
         raise ReasonRequired(errors)

@@ -46,4 +46,4 @@ def _setup(blueprint: Blueprint) -> None:
 
 _setup(bp)
 
-from scheduler.web.api import views  # noqa: E402,F401
+from scheduler.web.api import programme, views  # noqa: E402,F401

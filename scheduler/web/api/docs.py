@@ -19,7 +19,10 @@ SPEC_OPTIONS = {
             "roles: a delegation without a role does not exist (404); a write the role or a "
             "read-only token does not allow is 403. A meeting's `ETag` is its version: "
             "`PATCH`, cancel and restore need it in `If-Match` (428 without, 412 when stale). "
-            'Every 4xx answers `{"errors": [{"path", "message"}]}`.'
+            'Every 4xx answers `{"errors": [{"path", "message"}]}`. '
+            "Releases and changes (editors and owners, like the release pages): `POST` a "
+            "release with a `reason` while errors are open. A suggestion runs in the "
+            "background: `POST` it (202 and a `Location`), poll it until `done`, then apply it."
         )
     },
     "components": {
