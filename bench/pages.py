@@ -1,6 +1,6 @@
 """Benchmark of the coordinators' pages: queries and time per page as the programme grows.
 
-    python bench/pages.py [--sizes 50 500 2000] [--repeat 7] [--postgres URL]
+    python bench/pages.py [--sizes 50 500 2000] [--repeat 7] [--postgres URL] [--pages NAME...]
 
 For each size it imports a generated delegation into a fresh database (a temp SQLite file, and
 a throwaway PostgreSQL database when --postgres names a server, e.g.
@@ -137,7 +137,7 @@ def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
-def measure(url: str, meetings: int, repeat: int) -> list[dict]:
+def measure(url: str, meetings: int, repeat: int, only=()) -> list[dict]:
     from sqlalchemy import select
 
     from scheduler.cli import create_user, import_document_text
@@ -168,6 +168,8 @@ def measure(url: str, meetings: int, repeat: int) -> list[dict]:
         ("programme (ko)", f"/delegations/{KEY}", {"Accept-Language": "ko"}),
         ("programme (ja)", f"/delegations/{KEY}", {"Accept-Language": "ja"}),
     ]
+    if only:
+        pages = [page for page in pages if page[0] in only]
     rows = []
     with app.app_context():
         engine = db.engine  # requests below run in their own app context, as in production
@@ -178,14 +180,16 @@ def measure(url: str, meetings: int, repeat: int) -> list[dict]:
         # Round robin over the pages, so that a busy machine slows each page alike (the
         # localised programme is compared with the English one).
         timings = {name: [] for name, *_ in pages}
+        cpu = {name: [] for name, *_ in pages}
         counts = {name: set() for name, *_ in pages}
         sizes = {}
         for _ in range(repeat):
             for name, path, *headers in pages:
                 statements.clear()
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 response = client.get(path, headers=headers[0] if headers else None)
                 timings[name].append(time.perf_counter() - began)
+                cpu[name].append(time.process_time() - began_cpu)
                 assert response.status_code == 200, (path, response.status_code)
                 counts[name].add(len(statements))
                 sizes[name] = len(response.data)
@@ -197,6 +201,7 @@ def measure(url: str, meetings: int, repeat: int) -> list[dict]:
                     "queries": "/".join(map(str, sorted(counts[name]))),
                     "median_ms": statistics.median(timings[name]) * 1000,
                     "max_ms": max(timings[name]) * 1000,
+                    "cpu_ms": statistics.median(cpu[name]) * 1000,
                     "kib": sizes[name] / 1024,
                 }
             )
@@ -211,12 +216,14 @@ def measure(url: str, meetings: int, repeat: int) -> list[dict]:
 
 def print_table(database: str, rows: list[dict]) -> None:
     print(f"\n{database}")
-    print("| page | meetings | queries | median ms | max ms | HTML KiB |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(f"load average {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
+    print("| page | meetings | queries | median ms | max ms | median CPU ms | HTML KiB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in sorted(rows, key=lambda r: (r["page"], r["meetings"])):
         print(
             f"| {row['page']} | {row['meetings']:,} | {row['queries']} | "
-            f"{row['median_ms']:.0f} | {row['max_ms']:.0f} | {row['kib']:.0f} |"
+            f"{row['median_ms']:.0f} | {row['max_ms']:.0f} | {row['cpu_ms']:.0f} | "
+            f"{row['kib']:.0f} |"
         )
 
 
@@ -234,6 +241,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 2000])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server to bench on too")
+    parser.add_argument("--pages", nargs="+", default=(), help="only these pages (by name)")
     args = parser.parse_args()
     print(
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
@@ -242,14 +250,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         rows = []
         for size in args.sizes:
-            rows += measure(f"sqlite:///{folder}/bench-{size}.sqlite", size, args.repeat)
+            rows += measure(
+                f"sqlite:///{folder}/bench-{size}.sqlite", size, args.repeat, args.pages
+            )
         print_table("SQLite", rows)
         print_language_ratios(rows)
     if args.postgres:
         rows = []
         for size in args.sizes:
             with postgres_database(args.postgres) as url:
-                rows += measure(url, size, args.repeat)
+                rows += measure(url, size, args.repeat, args.pages)
         print_table("PostgreSQL", rows)
         print_language_ratios(rows)
 

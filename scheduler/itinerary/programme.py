@@ -75,11 +75,21 @@ class ProgrammeDay:
     day: date
     items: list[ProgrammeItem]
     within_visit: bool
+    # (taking place, cancelled), counted in the database, for a day whose items were not loaded.
+    counts: tuple[int, int] | None = None
 
     @property
     def meeting_count(self) -> int:
         """Meetings that will take place: cancelled ones are shown, not counted."""
+        if self.counts is not None:
+            return self.counts[0]
         return sum(1 for item in self.items if not item.meeting.is_cancelled)
+
+    @property
+    def cancelled_count(self) -> int:
+        if self.counts is not None:
+            return self.counts[1]
+        return sum(1 for item in self.items if item.meeting.is_cancelled)
 
 
 @dataclass
@@ -95,7 +105,40 @@ class Programme:
 
     @property
     def cancelled_count(self) -> int:
-        return sum(len(d.items) for d in self.days) - self.meeting_count
+        return sum(d.cancelled_count for d in self.days)
+
+
+def conflicts_index(
+    reviewed: Iterable[ReviewedConflict], person: Person | None = None
+) -> dict[str, list[ReviewedConflict]]:
+    """Meeting key -> its conflicts (with ``person``: those not about someone else)."""
+    by_meeting: dict[str, list[ReviewedConflict]] = defaultdict(list)
+    for item in reviewed:
+        if person is not None and item.conflict.person not in (None, person.key):
+            continue
+        for key in item.conflict.meetings:
+            by_meeting[key].append(item)
+    return by_meeting
+
+
+def programme_item(meeting: Meeting, by_meeting: dict, legs: dict) -> ProgrammeItem:
+    """One meeting of the programme in its own zone, with its conflicts and arrivals."""
+    zone_name = meeting.zone_name
+    return ProgrammeItem(
+        meeting=meeting,
+        start=to_local(meeting.start, zone_name),
+        end=to_local(meeting.end, zone_name),
+        zone_name=zone_name,
+        conflicts=by_meeting.get(meeting.key, []),
+        arrivals=legs.get(meeting.id, []),
+    )
+
+
+def visit_dates(delegation: Delegation) -> set[date]:
+    return {
+        delegation.start_date + timedelta(days=n)
+        for n in range((delegation.end_date - delegation.start_date).days + 1)
+    }
 
 
 def build_programme(
@@ -105,18 +148,17 @@ def build_programme(
     person: Person | None = None,
     estimate_travel: bool = True,
     found: MeetingFilter | None = None,
+    meetings: Iterable[Meeting] | None = None,
 ) -> Programme:
     """The programme by local day; with ``person``, only the meetings that person attends;
-    with ``found``, only the meetings it matches (travel still paired over all of them)."""
-    meetings = sorted(delegation.meetings, key=rank_order)
+    with ``found``, only the meetings it matches (travel still paired over all of them).
+
+    ``meetings``: those to build from, when not the whole of ``delegation.meetings`` (see
+    ``programme_loading``: travel is paired over the meetings given)."""
+    meetings = sorted(delegation.meetings if meetings is None else meetings, key=rank_order)
     if person is not None:
         meetings = [m for m in meetings if any(a.person_id == person.id for a in m.attendances)]
-    by_meeting: dict[str, list[ReviewedConflict]] = defaultdict(list)
-    for item in reviewed:
-        if person is not None and item.conflict.person not in (None, person.key):
-            continue
-        for key in item.conflict.meetings:
-            by_meeting[key].append(item)
+    by_meeting = conflicts_index(reviewed, person)
     table = TravelTable(delegation.travel_times, delegation.venues, estimate=estimate_travel)
     legs = arrivals(meetings, table, person.id if person is not None else None)
 
@@ -124,22 +166,9 @@ def build_programme(
         meetings = found.apply(meetings)
     days: dict[date, list[ProgrammeItem]] = defaultdict(list)
     for meeting in meetings:
-        zone_name = meeting.zone_name
-        start = to_local(meeting.start, zone_name)
-        days[start.date()].append(
-            ProgrammeItem(
-                meeting=meeting,
-                start=start,
-                end=to_local(meeting.end, zone_name),
-                zone_name=zone_name,
-                conflicts=by_meeting.get(meeting.key, []),
-                arrivals=legs.get(meeting.id, []),
-            )
-        )
-    visit_days = {
-        delegation.start_date + timedelta(days=n)
-        for n in range((delegation.end_date - delegation.start_date).days + 1)
-    }
+        item = programme_item(meeting, by_meeting, legs)
+        days[item.start.date()].append(item)
+    visit_days = visit_dates(delegation)
     all_days = sorted(visit_days | set(days)) if person is None else sorted(days)
     return Programme(
         delegation,

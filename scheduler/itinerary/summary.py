@@ -10,26 +10,76 @@ so a list of 50 unchanged delegations costs the same few queries as a list of on
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.itinerary.conflicts import check_delegation
+from scheduler.itinerary.conflicts import Conflict, check_delegation
 from scheduler.itinerary.review import (
     current_acknowledgements,
-    meeting_versions,
     review_conflicts,
 )
 from scheduler.itinerary.times import utcnow
-from scheduler.models import ConflictAcknowledgement, ConflictSummary, Delegation
+from scheduler.models import ConflictAcknowledgement, ConflictSummary, Delegation, Meeting
+
+# The delegation's conflicts once per revision: every change to its programme (meetings,
+# attendances, people, venues, rooms, travel times, the delegation's dates) raises
+# ``Delegation.revision`` in the flush hook (scheduler/models/changes.py), and the import
+# touches the delegation itself, so a check made at one revision holds until the next. Kept per
+# database engine (a test's fresh database never sees another's), the latest few per process.
+CACHED_CHECKS = 64
+_checks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_checks_lock = threading.Lock()
 
 
-def reviewed_conflicts(session: Session, delegation: Delegation, *, estimate_travel: bool):
-    """Every conflict of the delegation with the acknowledgements that still hold."""
-    conflicts = check_delegation(session, delegation, estimate_travel=estimate_travel)
-    versions = meeting_versions(delegation.meetings)
+def delegation_conflicts(
+    session: Session, delegation: Delegation, *, estimate_travel: bool
+) -> tuple[Conflict, ...]:
+    """``check_delegation``, computed once per (delegation, revision, travel setting)."""
+    engine = session.get_bind()
+    # The creation time too: a row id can be used again after a delete (SQLite reuses the highest).
+    state = (delegation.id, delegation.created_at, delegation.revision, bool(estimate_travel))
+    with _checks_lock:
+        cache = _checks.setdefault(engine, OrderedDict())
+        found = cache.get(state)
+        if found is not None:
+            cache.move_to_end(state)
+            return found
+    conflicts = tuple(check_delegation(session, delegation, estimate_travel=estimate_travel))
+    with _checks_lock:
+        cache[state] = conflicts
+        while len(cache) > CACHED_CHECKS:
+            cache.popitem(last=False)
+    return conflicts
+
+
+def current_versions(session: Session, delegation_id: int) -> dict[str, int]:
+    """Meeting key -> version, read as two columns (what acknowledgements are checked against)."""
+    return dict(
+        session.execute(
+            select(Meeting.key, Meeting.version).where(Meeting.delegation_id == delegation_id)
+        ).all()
+    )
+
+
+def reviewed_conflicts(
+    session: Session, delegation: Delegation, *, estimate_travel: bool, cached: bool = False
+):
+    """Every conflict of the delegation with the acknowledgements that still hold.
+
+    ``cached``: reuse the check made at this revision (for reads that write nothing first: a
+    transaction that flushed changes may hold a revision it will roll back).
+    """
+    if cached:
+        conflicts = delegation_conflicts(session, delegation, estimate_travel=estimate_travel)
+    else:
+        conflicts = check_delegation(session, delegation, estimate_travel=estimate_travel)
+    versions = current_versions(session, delegation.id)
     return review_conflicts(conflicts, current_acknowledgements(session, delegation.id, versions))
 
 

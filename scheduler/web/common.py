@@ -235,7 +235,12 @@ def estimate_travel() -> bool:
 
 def reviewed_conflicts(delegation: Delegation):
     """Every conflict of the delegation with the acknowledgements that still hold."""
-    reviewed = _reviewed_conflicts(db.session, delegation, estimate_travel=estimate_travel())
+    reviewed = _reviewed_conflicts(
+        db.session,
+        delegation,
+        estimate_travel=estimate_travel(),
+        cached=request.method in ("GET", "HEAD") and not db.session.dirty and not db.session.new,
+    )
     reviewed = with_overrides(reviewed, overrides_by_conflict(db.session, delegation.id))
     return visible_conflicts(delegation, reviewed, lambda r: r.conflict)
 

@@ -21,6 +21,7 @@ from scheduler.itinerary.document import (
 from scheduler.itinerary.finding import FilterError, default_day, parse_day, parse_filter
 from scheduler.itinerary.json_input import Limits, read_document
 from scheduler.itinerary.programme import build_programme
+from scheduler.itinerary.programme_loading import day_counts, day_programme, days_of, meeting_titles
 from scheduler.itinerary.review import (
     acknowledge_warning,
     conflict_identity,
@@ -33,6 +34,7 @@ from scheduler.models import Delegation, Meeting
 from scheduler.operations import imports, programme_data
 from scheduler.web.common import (
     conflict_kinds,
+    current_access,
     delegation_or_404,
     estimate_travel,
     loaded_delegation_or_404,
@@ -163,18 +165,32 @@ def _delegation_values(delegation: Delegation) -> dict:
 @needs()
 def programme(key: str):
     """One day at a time (the day asked for, else today or the first day with meetings)."""
-    delegation = loaded_delegation_or_404(key)
     try:
         found = parse_filter(request.args)
         wanted = request.args.get("day", "")
         day = None if wanted == "all" else parse_day(wanted)
     except FilterError as exc:
         abort(400, description=f"{exc.field}: {exc.message}")
+    delegation = delegation_or_404(key)
+    host = bool(current_access() and current_access().is_host)  # loaded and restricted
+    partial = wanted != "all" and not found.active and not host
+    if not partial and not host:  # the whole visit, or a search
+        delegation = loaded_delegation_or_404(key)
     reviewed = reviewed_conflicts(delegation)
-    whole = build_programme(delegation, reviewed, estimate_travel=estimate_travel(), found=found)
-    days = [(d.day, d.meeting_count) for d in whole.days]
-    if wanted != "all":
-        day = day or default_day(days, date.today())
+    if partial:
+        counts = day_counts(db.session, delegation)
+        day = day or default_day(
+            [(d, counts.get(d, (0, 0))[0]) for d in days_of(delegation, counts)], date.today()
+        )
+        whole = day_programme(
+            db.session, delegation, reviewed, day, counts, estimate_travel=estimate_travel()
+        )
+    else:
+        whole = build_programme(
+            delegation, reviewed, estimate_travel=estimate_travel(), found=found
+        )
+        if wanted != "all":
+            day = day or default_day([(d.day, d.meeting_count) for d in whole.days], date.today())
     return render_template(
         "delegations/programme.html",
         delegation=delegation,
@@ -197,19 +213,19 @@ def programme(key: str):
 @login_required
 @needs()
 def conflicts(key: str):
-    delegation = loaded_delegation_or_404(key)
+    delegation = delegation_or_404(key)  # a host's comes loaded and restricted
     reviewed = reviewed_conflicts(delegation)
     groups = []
     for kind, label in conflict_kinds():
         items = [r for r in reviewed if r.conflict.kind == kind]
         if items:
             groups.append((kind, label, items))
-    meetings = {m.key: m for m in delegation.meetings}
+    listed = {key for r in reviewed for key in r.conflict.meetings}
     return render_template(
         "delegations/conflicts.html",
         delegation=delegation,
         groups=groups,
-        meetings=meetings,
+        meetings=meeting_titles(db.session, delegation.id, listed),
         total=len(reviewed),
     )
 

@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.itinerary.programme import build_programme
+from scheduler.itinerary.programme_loading import person_meetings
 from scheduler.models import Organization, Person
 from scheduler.operations import programme_data
 from scheduler.web.common import (
     current_access,
     delegation_or_404,
     estimate_travel,
-    loaded_delegation_or_404,
     needs,
     reviewed_conflicts,
     stale_edit,
@@ -176,12 +176,24 @@ def edit(key: str, person_key: str):
 @login_required
 @needs()
 def programme(key: str, person_key: str):
-    delegation = loaded_delegation_or_404(key)
-    person = next((p for p in delegation.people if p.key == person_key), None)
+    delegation = delegation_or_404(key)  # a host's comes loaded and restricted
+    granted = current_access()
+    if granted is not None and granted.is_host:
+        person = next((p for p in delegation.people if p.key == person_key), None)
+        meetings = None  # the restricted delegation's
+    else:
+        person = _person_or_404(delegation, person_key)
+        meetings = person_meetings(db.session, person)  # their legs involve no one else's
     if person is None:
         abort(404)
     reviewed = reviewed_conflicts(delegation)
-    mine = build_programme(delegation, reviewed, person=person, estimate_travel=estimate_travel())
+    mine = build_programme(
+        delegation,
+        reviewed,
+        person=person,
+        estimate_travel=estimate_travel(),
+        meetings=meetings,
+    )
     keys = {item.meeting.key for day in mine.days for item in day.items}
     involved = [
         r
