@@ -310,3 +310,16 @@ def cjk_fonts() -> None:
         "Noto" in found and "CJK" in found,
         "Noto CJK fonts not found (apt-get install fonts-noto-cjk)",
     )
+
+
+def fetch_pdf(client, url: str, **kwargs):
+    """GET an agenda PDF, following its "being prepared" page once.
+
+    Without Redis the render job runs in-process when the first request ends, so the page's
+    refresh (the second GET) finds the stored PDF; no waiting on a clock.
+    """
+    response = client.get(url, **kwargs)
+    if response.status_code == 202:
+        assert response.headers.get("Retry-After")
+        response = client.get(url, **kwargs)
+    return response

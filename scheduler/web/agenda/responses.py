@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from flask import Response, current_app, request
+from flask import Response, current_app, render_template, request
 
 from scheduler.agenda.assemble import COORDINATOR, Agenda
 from scheduler.agenda.pdf_cache import CachedPdf, PdfCache
@@ -71,6 +71,31 @@ def pdf_response(pdf: CachedPdf, filename: str) -> Response:
     response.set_etag(pdf.etag)
     _private(response, "private, no-cache")
     return response.make_conditional(request)
+
+
+def preparing_response(retry_after: int = 2) -> Response:
+    """202 Accepted: the PDF is being rendered by a background job; the page reloads itself.
+
+    ``Retry-After`` and ``Refresh`` say when to ask again; nothing here waits for the render.
+    """
+    html = render_template("agenda/preparing.html", retry_after=retry_after)
+    response = _private(Response(html, status=202, mimetype="text/html"))
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Refresh"] = str(retry_after)
+    return response
+
+
+def stored_pdf_or_preparing(spec, key, filename: str) -> Response:
+    """The stored copy, or (enqueueing its render) the "being prepared" page."""
+    from scheduler.agenda import pdf_jobs
+    from scheduler.extensions import db
+
+    pdf = pdf_jobs.stored(db.session, key)
+    if pdf is not None:
+        return pdf_response(pdf, filename)
+    pdf_jobs.request_render(spec, key)
+    db.session.commit()  # the job leaves once this commits
+    return preparing_response()
 
 
 def download_response(data: bytes, mimetype: str, filename: str) -> Response:
