@@ -1,4 +1,5 @@
-"""Rendered agenda PDFs are kept: a repeat request is served from disk, a change renders anew.
+"""Rendered agenda PDFs are kept: a repeat request is served from the database, a change
+renders anew; the render is a background job, claimed once.
 
 Renders are counted by the renderer itself (``pdf_renders``), not by a mock.
 """
@@ -6,7 +7,6 @@ Renders are counted by the renderer itself (``pdf_renders``), not by a mock.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from scheduler.agenda.pdf_cache import PdfCache, PdfKey
 from scheduler.agenda.render import pdf_renders
 from scheduler.extensions import db
 from scheduler.itinerary.share_links import rotate_share_link
-from scheduler.models import Delegation, Meeting
+from scheduler.models import Delegation, Meeting, RenderedPdf
 from tests.conftest import fetch_pdf, minimal_document
 from tests.test_agenda import share_token
 from tests.test_agenda_pdf import pdf_text
@@ -61,8 +61,13 @@ def renders() -> int:
     return pdf_renders.count
 
 
-def cache_files(app) -> list[Path]:
-    return sorted(Path(app.config["AGENDA_PDF_CACHE_DIR"]).rglob("*.pdf"))
+def cache_files(app) -> set[str]:
+    """The copies stored in the database (rendered_pdf rows that are ready)."""
+    with app.app_context():
+        rows = db.session.scalars(
+            select(RenderedPdf.cache_key).where(RenderedPdf.state == "ready")
+        )
+        return set(rows)
 
 
 def test_second_request_is_served_without_rendering(app, client, visit):
@@ -92,7 +97,7 @@ def test_a_changed_meeting_gives_a_new_pdf_and_drops_the_old_one(app, client, vi
     assert second.headers["ETag"] != first.headers["ETag"]
     assert "Tour of the new cleanroom" in pdf_text(second.data)
     assert "Laboratory tour" not in pdf_text(second.data)
-    assert all(not path.exists() for path in old_files)
+    assert not old_files & cache_files(app)
     assert len(cache_files(app)) == 1
 
 

@@ -132,19 +132,23 @@ def claim(session: Session, key: PdfKey) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(
-        insert(RenderedPdf).values(**values).on_conflict_do_nothing(index_elements=["cache_key"])
-    )
+    inserted = session.execute(
+        insert(RenderedPdf.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["cache_key"])
+        .returning(RenderedPdf.__table__.c.id)
+    ).scalar()
     session.commit()
-    if result.rowcount == 1:
+    if inserted is not None:
         return True
+    table = RenderedPdf.__table__
     result = session.execute(
-        update(RenderedPdf)
+        update(table)
         .where(
-            RenderedPdf.cache_key == digest(key),
+            table.c.cache_key == digest(key),
             or_(
-                RenderedPdf.state == FAILED,
-                and_(RenderedPdf.state == RENDERING, RenderedPdf.claimed_at < now - STALE_CLAIM),
+                table.c.state == FAILED,
+                and_(table.c.state == RENDERING, table.c.claimed_at < now - STALE_CLAIM),
             ),
         )
         .values(state=RENDERING, claimed_at=now)
