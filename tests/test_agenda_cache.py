@@ -64,9 +64,7 @@ def renders() -> int:
 def cache_files(app) -> set[str]:
     """The copies stored in the database (rendered_pdf rows that are ready)."""
     with app.app_context():
-        rows = db.session.scalars(
-            select(RenderedPdf.cache_key).where(RenderedPdf.state == "ready")
-        )
+        rows = db.session.scalars(select(RenderedPdf.cache_key).where(RenderedPdf.state == "ready"))
         return set(rows)
 
 
