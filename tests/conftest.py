@@ -90,7 +90,8 @@ def app(_schema, database_url, tmp_path):
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": "scheduler.test",
             # Rendered agenda PDFs: per test, never in the checkout's instance/ folder.
-            "AGENDA_PDF_CACHE_DIR": str(tmp_path / "agenda-cache"),
+            # PDF jobs at the end of the request that asked, not in a thread: deterministic.
+            "AGENDA_PDF_JOB_THREADED": False,
         }
     )
     yield app

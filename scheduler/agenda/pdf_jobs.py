@@ -108,9 +108,18 @@ def stored(session: Session, key: PdfKey) -> CachedPdf | None:
     return CachedPdf(row.data, row.etag, rendered=False)
 
 
+def _threaded() -> bool:
+    """Without Redis: render in a thread of the web process (AGENDA_PDF_JOB_THREADED, on by
+    default), so the worker answers other requests meanwhile; off, at the end of the request
+    that asked (the tests: the page's refresh then finds the PDF, no clock involved)."""
+    from flask import current_app
+
+    return bool(current_app.config.get("AGENDA_PDF_JOB_THREADED", True))
+
+
 def request_render(spec: CopySpec, key: PdfKey) -> None:
     """Enqueue the copy's render (once: the job id is the copy's key)."""
-    jobs.enqueue(TARGET, job_id=f"pdf-{digest(key)[:32]}", **asdict(spec))
+    jobs.enqueue(TARGET, job_id=f"pdf-{digest(key)[:32]}", threaded=_threaded(), **asdict(spec))
 
 
 def claim(session: Session, key: PdfKey) -> bool:
@@ -232,5 +241,6 @@ def enqueue_share_copies(delegation: Delegation, *, release_id: int) -> None:
         jobs.enqueue(
             TARGET,
             job_id=f"pdf-release-{release_id}-{who}",
+            threaded=_threaded(),
             **asdict(CopySpec(SHARED, delegation.id, person_id)),
         )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 
-from flask import Response, current_app, render_template, request
+from flask import Response, render_template, request
 
 from scheduler.agenda.assemble import COORDINATOR, Agenda
-from scheduler.agenda.pdf_cache import CachedPdf, PdfCache
+from scheduler.agenda.pdf_cache import CachedPdf
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -38,14 +37,6 @@ def agenda_filename(agenda: Agenda, paper: str, extension: str = "pdf") -> str:
     return copy_filename(
         agenda.delegation_key, person_key, agenda.audience, agenda.revision, paper, extension
     )
-
-
-def agenda_pdf_cache() -> PdfCache:
-    """The PDF cache every worker shares: AGENDA_PDF_CACHE_DIR, else instance/agenda-cache."""
-    folder = current_app.config.get("AGENDA_PDF_CACHE_DIR") or os.path.join(
-        current_app.instance_path, "agenda-cache"
-    )
-    return PdfCache(folder)
 
 
 def _private(response: Response, cache_control: str = "private, no-store") -> Response:
