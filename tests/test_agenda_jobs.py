@@ -16,6 +16,7 @@ from scheduler.agenda.render import pdf_renders
 from scheduler.extensions import db
 from scheduler.models import Delegation, RenderedPdf
 from scheduler.operations.releases import release
+from tests.conftest import fetch_pdf
 from tests.test_agenda import share_token
 from tests.test_agenda_cache import KEY, small_visit
 from tests.test_agenda_pdf import pdf_text
@@ -138,4 +139,25 @@ def test_a_release_queues_its_share_pdfs(app, client, cjk_fonts, load_document):
     for person in (None, "ana", "bo"):
         response = client.get(f"/share/{share_token(app, person, delegation_key=KEY)}/agenda.pdf")
         assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert pdf_renders.count == before
+
+
+def test_a_coordinators_copy_of_a_newer_draft_keeps_the_released_share_copy(
+    app, client, login, cjk_fonts, load_document
+):
+    load_document(small_visit())
+    with app.app_context():
+        release(db.session, db.session.scalar(select(Delegation).where(Delegation.key == KEY)))
+        db.session.commit()
+    with app.app_context():  # a draft edit after the release: a newer revision
+        from scheduler.models import Meeting
+
+        db.session.scalar(select(Meeting).where(Meeting.key == "lab")).title = "Draft title"
+        db.session.commit()
+    share = f"/share/{share_token(app, delegation_key=KEY)}/agenda.pdf"
+    coordinator = fetch_pdf(client, f"/delegations/{KEY}/agenda.pdf")
+    assert coordinator.status_code == 200 and "Draft title" in pdf_text(coordinator.data)
+    before = pdf_renders.count
+    shared = client.get(share)
+    assert shared.status_code == 200 and "Draft title" not in pdf_text(shared.data)
     assert pdf_renders.count == before

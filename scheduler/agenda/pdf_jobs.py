@@ -134,6 +134,7 @@ def claim(session: Session, key: PdfKey) -> bool:
         "cache_key": digest(key),
         "delegation_id": key.delegation_id,
         "revision": key.revision,
+        "audience": key.audience,
         "state": RENDERING,
         "claimed_at": now,
     }
@@ -223,10 +224,12 @@ def render_copy(**values) -> bool:
             finished_at=utcnow(),
         )
     )
-    # Older versions of this delegation's copies are never asked for again.
+    # Older versions of this audience's copies are never asked for again.
     session.execute(
         delete(RenderedPdf).where(
-            RenderedPdf.delegation_id == key.delegation_id, RenderedPdf.revision < key.revision
+            RenderedPdf.delegation_id == key.delegation_id,
+            RenderedPdf.audience == key.audience,
+            RenderedPdf.revision < key.revision,
         )
     )
     session.commit()

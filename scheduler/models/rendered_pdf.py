@@ -35,6 +35,9 @@ class RenderedPdf(db.Model):
     cache_key: Mapped[str] = mapped_column(String(64), unique=True)
     delegation_id: Mapped[int]
     revision: Mapped[int]
+    # Older revisions are pruned per audience: a coordinator's copy of the draft (a newer
+    # revision) must not remove the share copies of the published release.
+    audience: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(12), default=RENDERING)
     data: Mapped[bytes | None] = mapped_column(LargeBinary())
     etag: Mapped[str | None] = mapped_column(String(64))

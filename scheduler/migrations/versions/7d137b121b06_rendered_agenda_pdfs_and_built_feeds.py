@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('cache_key', sa.String(length=64), nullable=False),
     sa.Column('delegation_id', sa.Integer(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('audience', sa.String(length=20), nullable=False),
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=True),
     sa.Column('etag', sa.String(length=64), nullable=True),
