@@ -248,6 +248,14 @@ def timed_pair(first, second, repeat: int) -> tuple[Timing, Timing]:
     return tuple(Timing(min(wall[i]), min(cpu[i]), results[i]) for i in (0, 1))
 
 
+def cold_build_feed(delegation, meetings) -> bytes:
+    """build_feed with no event bytes kept from an earlier build: every event serialised."""
+    from scheduler.calendar import feeds as feed_module
+
+    feed_module._event_cache.clear()
+    return build_feed(delegation, meetings, share_entity=delegation, settings=SETTINGS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
@@ -274,9 +282,7 @@ def main() -> None:
             values, timezones = bare_values(delegation, meetings)
             name = calendar_name(delegation)
             ours, bare = timed_pair(
-                lambda: build_feed(
-                    delegation, meetings, share_entity=delegation, settings=SETTINGS
-                ),
+                lambda: cold_build_feed(delegation, meetings),
                 lambda: bare_serialise(name, values, timezones),
                 args.repeat,
             )
@@ -372,7 +378,15 @@ def feeds_that_cost_what_changed(database_url: str | None, events: int, repeat: 
                 db.session.expunge_all()
                 return body
 
-            build, body = _best(build_once, repeat)
+            from scheduler.calendar import feeds as feed_module
+
+            feed_module._event_cache.clear()
+            cold, body = _best(build_once, 1)  # every event serialised
+            build, body = _best(build_once, repeat)  # the events' bytes kept in the process
+            meeting = db.session.scalar(select(Meeting).where(Meeting.key == "m00002"))
+            meeting.title += " (edited)"
+            db.session.commit()
+            after_edit, body = _best(build_once, 1)
             delegation = db.session.scalar(
                 select(Delegation).where(Delegation.key == "bench-visit")
             )
@@ -425,17 +439,21 @@ def feeds_that_cost_what_changed(database_url: str | None, events: int, repeat: 
     print()
     print("| step | wall (ms) | built |")
     print("| --- | ---: | --- |")
-    label = f"SharedFeed.build() of the delegation feed (best of {repeat})"
+    print(f"| SharedFeed.build(), first (no event bytes kept) | {cold * 1000:.1f} | yes |")
+    label = f"SharedFeed.build() again (best of {repeat})"
     print(f"| {label} | {build * 1000:.1f} | yes |")
+    print(f"| SharedFeed.build() after one meeting's edit | {after_edit * 1000:.1f} | yes |")
     for label, seconds, built in rows:
         print(f"| {label} | {seconds * 1000:.1f} | {'yes' if built else 'no (stored)'} |")
     print()
     print("| goal | measured | met |")
     print("| --- | ---: | --- |")
-    met = "yes" if build < 0.1 else "NO"
-    print(
-        f"| {events}-meeting delegation feed builds in < 100 ms | {build * 1000:.0f} ms | {met} |"
-    )
+    met = "yes" if after_edit < 0.1 else "NO"
+    label = f"{events}-meeting delegation feed rebuilds after an edit in < 100 ms"
+    print(f"| {label} | {after_edit * 1000:.0f} ms | {met} |")
+    met = "yes" if cold < 0.1 else "NO"
+    label = f"{events}-meeting delegation feed's first build in < 100 ms"
+    print(f"| {label} | {cold * 1000:.0f} ms | {met} |")
     hit = not rows[3][2]
     print(
         f"| person feed after an unrelated edit is a store hit | {hit} | {'yes' if hit else 'NO'} |"
