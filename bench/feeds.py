@@ -383,10 +383,13 @@ def feeds_that_cost_what_changed(database_url: str | None, events: int, repeat: 
             feed_module._event_cache.clear()
             cold, body = _best(build_once, 1)  # every event serialised
             build, body = _best(build_once, repeat)  # the events' bytes kept in the process
-            meeting = db.session.scalar(select(Meeting).where(Meeting.key == "m00002"))
-            meeting.title += " (edited)"
-            db.session.commit()
-            after_edit, body = _best(build_once, 1)
+            after_edit = float("inf")
+            for n in range(repeat):  # a new edit each time: one event to serialise again
+                meeting = db.session.scalar(select(Meeting).where(Meeting.key == f"m{n + 2:05d}"))
+                meeting.title += " (edited)"
+                db.session.commit()
+                seconds, body = _best(build_once, 1)
+                after_edit = min(after_edit, seconds)
             delegation = db.session.scalar(
                 select(Delegation).where(Delegation.key == "bench-visit")
             )
@@ -442,7 +445,8 @@ def feeds_that_cost_what_changed(database_url: str | None, events: int, repeat: 
     print(f"| SharedFeed.build(), first (no event bytes kept) | {cold * 1000:.1f} | yes |")
     label = f"SharedFeed.build() again (best of {repeat})"
     print(f"| {label} | {build * 1000:.1f} | yes |")
-    print(f"| SharedFeed.build() after one meeting's edit | {after_edit * 1000:.1f} | yes |")
+    label = f"SharedFeed.build() after one meeting's edit (best of {repeat} edits)"
+    print(f"| {label} | {after_edit * 1000:.1f} | yes |")
     for label, seconds, built in rows:
         print(f"| {label} | {seconds * 1000:.1f} | {'yes' if built else 'no (stored)'} |")
     print()
