@@ -1,6 +1,6 @@
-"""Calendar feed benchmark: a 5,000-event feed.
+"""Calendar feed benchmark: a 5,000-event feed, then feeds that cost what changed.
 
-    python bench/feeds.py [--events 5000] [--repeat 7] [--database-url URL]
+    python bench/feeds.py [--events 5000] [--repeat 7] [--small 500] [--database-url URL]
 
 Rows:
 - "bare icalendar": the same events (same properties, same values, computed beforehand)
@@ -10,6 +10,10 @@ Rows:
 - "GET 200": the whole request: token lookup, meetings from the database, build, store
   validators, commit.
 - "GET 304": a conditional GET answered from the stored validators.
+
+Then (issue 20) a --small (500) meeting delegation: SharedFeed.build() of its feed (goal
+< 100 ms), and a person's feed after an edit to a meeting they do not attend (goal: served
+from the stored bytes, no build) and after one to theirs (rebuilt).
 
 Goals: build_feed within 1.5x of bare icalendar; GET 304 at least 20x faster than GET 200.
 Without --database-url it uses a temporary SQLite file; give a PostgreSQL URL to test that.
@@ -51,7 +55,7 @@ from scheduler.calendar.feeds import (  # noqa: E402
 from scheduler.extensions import db  # noqa: E402
 from scheduler.itinerary.document import import_itinerary  # noqa: E402
 from scheduler.itinerary.share_links import share_paths  # noqa: E402
-from scheduler.models import Delegation  # noqa: E402
+from scheduler.models import CalendarFeedValidator, Delegation  # noqa: E402
 
 ZONES = ("Asia/Tokyo", "Europe/Berlin", "America/New_York")
 SETTINGS = FeedSettings(base_url="https://scheduler.example.org")
@@ -244,10 +248,19 @@ def timed_pair(first, second, repeat: int) -> tuple[Timing, Timing]:
     return tuple(Timing(min(wall[i]), min(cpu[i]), results[i]) for i in (0, 1))
 
 
+def cold_build_feed(delegation, meetings) -> bytes:
+    """build_feed with no event bytes kept from an earlier build: every event serialised."""
+    from scheduler.calendar import feeds as feed_module
+
+    feed_module._event_cache.clear()
+    return build_feed(delegation, meetings, share_entity=delegation, settings=SETTINGS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--small", type=int, default=500, help="meetings of the second part")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     args = parser.parse_args()
 
@@ -269,9 +282,7 @@ def main() -> None:
             values, timezones = bare_values(delegation, meetings)
             name = calendar_name(delegation)
             ours, bare = timed_pair(
-                lambda: build_feed(
-                    delegation, meetings, share_entity=delegation, settings=SETTINGS
-                ),
+                lambda: cold_build_feed(delegation, meetings),
                 lambda: bare_serialise(name, values, timezones),
                 args.repeat,
             )
@@ -280,8 +291,16 @@ def main() -> None:
         client = app.test_client()
         path = f"/share/{token}/calendar.ics"
         etag = client.get(path).headers["ETag"]
+
+        def forget_and_get():
+            # The stored bytes would answer otherwise: forget them, so this GET builds.
+            with app.app_context():
+                db.session.execute(CalendarFeedValidator.__table__.update().values(fingerprint=""))
+                db.session.commit()
+            return client.get(path)
+
         full, cached = timed_pair(
-            lambda: client.get(path),
+            forget_and_get,
             lambda: client.get(path, headers={"If-None-Match": etag}),
             args.repeat,
         )
@@ -319,6 +338,130 @@ def main() -> None:
     print(f"| build_feed within 1.5x of bare icalendar (CPU) | {build_ratio:.2f}x | {met} |")
     met = "yes" if speedup >= 20 else "NO"
     print(f"| GET 304 at least 20x faster than GET 200 (wall) | {speedup:.0f}x | {met} |")
+    print()
+    feeds_that_cost_what_changed(args.database_url, args.small, args.repeat)
+
+
+def _best(function, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def feeds_that_cost_what_changed(database_url: str | None, events: int, repeat: int) -> None:
+    """Issue 20: a 500-meeting delegation feed's build, and person feeds after edits."""
+    from sqlalchemy import event
+
+    from scheduler.calendar.shared import SharedFeed
+    from scheduler.models import Meeting, Person
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = database_url or f"sqlite:///{scratch}/small.sqlite"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PUBLIC_BASE_URL": SETTINGS.base_url})
+        builds: list[str] = []
+
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            import_itinerary(db.session, document(events))
+            db.session.commit()
+
+            def build_once():
+                delegation = db.session.scalar(
+                    select(Delegation).where(Delegation.key == "bench-visit")
+                )
+                body, _ = SharedFeed(db.session, delegation, SETTINGS).build()
+                db.session.rollback()
+                db.session.expunge_all()
+                return body
+
+            from scheduler.calendar import feeds as feed_module
+
+            feed_module._event_cache.clear()
+            cold, body = _best(build_once, 1)  # every event serialised
+            build, body = _best(build_once, repeat)  # the events' bytes kept in the process
+            after_edit = float("inf")
+            for n in range(repeat):  # a new edit each time: one event to serialise again
+                meeting = db.session.scalar(select(Meeting).where(Meeting.key == f"m{n + 2:05d}"))
+                meeting.title += " (edited)"
+                db.session.commit()
+                seconds, body = _best(build_once, 1)
+                after_edit = min(after_edit, seconds)
+            delegation = db.session.scalar(
+                select(Delegation).where(Delegation.key == "bench-visit")
+            )
+            token = delegation.share_token
+            person = db.session.scalar(select(Person).where(Person.key == "p0"))
+            person_token = person.share_token
+            engine = db.engine
+
+        def seen(conn, cursor, statement, *args):
+            if "ORDER BY meeting.start" in statement:
+                builds.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        client = app.test_client()
+
+        def get(path):
+            builds.clear()
+            started = time.perf_counter()
+            response = client.get(path)
+            assert response.status_code == 200, response.status
+            return time.perf_counter() - started, bool(builds)
+
+        def edit(key: str) -> None:
+            with app.app_context():
+                meeting = db.session.scalar(select(Meeting).where(Meeting.key == key))
+                meeting.title += " (edited)"
+                db.session.commit()
+
+        rows = []
+        seconds, built = get(f"/share/{token}/calendar.ics")
+        rows.append(("delegation feed, first GET", seconds, built))
+        seconds, built = get(f"/share/{token}/calendar.ics")
+        rows.append(("delegation feed, GET again (stored bytes)", seconds, built))
+        path = f"/share/{person_token}/calendar.ics"
+        seconds, built = get(path)
+        rows.append(("person feed (p0), first GET", seconds, built))
+        edit("m00001")  # attended by p1..p4, not p0
+        seconds, built = get(path)
+        rows.append(("person feed after an unrelated edit", seconds, built))
+        edit("m00000")  # p0 chairs it
+        seconds, built = get(path)
+        rows.append(("person feed after an edit to their meeting", seconds, built))
+        event.remove(engine, "before_cursor_execute", seen)
+        with app.app_context():
+            db.drop_all()
+            db.session.remove()
+            db.engine.dispose()
+
+    print(f"Feeds that cost what changed: {events}-meeting delegation, 60 people")
+    print()
+    print("| step | wall (ms) | built |")
+    print("| --- | ---: | --- |")
+    print(f"| SharedFeed.build(), first (no event bytes kept) | {cold * 1000:.1f} | yes |")
+    label = f"SharedFeed.build() again (best of {repeat})"
+    print(f"| {label} | {build * 1000:.1f} | yes |")
+    label = f"SharedFeed.build() after one meeting's edit (best of {repeat} edits)"
+    print(f"| {label} | {after_edit * 1000:.1f} | yes |")
+    for label, seconds, built in rows:
+        print(f"| {label} | {seconds * 1000:.1f} | {'yes' if built else 'no (stored)'} |")
+    print()
+    print("| goal | measured | met |")
+    print("| --- | ---: | --- |")
+    met = "yes" if after_edit < 0.1 else "NO"
+    label = f"{events}-meeting delegation feed rebuilds after an edit in < 100 ms"
+    print(f"| {label} | {after_edit * 1000:.0f} ms | {met} |")
+    met = "yes" if cold < 0.1 else "NO"
+    label = f"{events}-meeting delegation feed's first build in < 100 ms"
+    print(f"| {label} | {cold * 1000:.0f} ms | {met} |")
+    hit = not rows[3][2]
+    print(
+        f"| person feed after an unrelated edit is a store hit | {hit} | {'yes' if hit else 'NO'} |"
+    )
 
 
 if __name__ == "__main__":

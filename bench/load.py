@@ -215,7 +215,13 @@ def pdf_reader(base, path, results, stop, edited):
         edited.clear()
         if stop.is_set():
             break
-        timed(results, "agenda PDF", session.get, base + path, timeout=60)
+        # A copy not rendered yet answers 202 "being prepared" with Retry-After: ask again
+        # as a browser following the page's refresh would (the row "agenda PDF (preparing)").
+        for _attempt in range(30):
+            response = timed(results, "agenda PDF", session.get, base + path, timeout=60)
+            if response is None or response.status_code != 202 or stop.is_set():
+                break
+            stop.wait(float(response.headers.get("Retry-After", "1")))
 
 
 def percentile(values, p):

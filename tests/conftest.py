@@ -90,7 +90,8 @@ def app(_schema, database_url, tmp_path):
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": "scheduler.test",
             # Rendered agenda PDFs: per test, never in the checkout's instance/ folder.
-            "AGENDA_PDF_CACHE_DIR": str(tmp_path / "agenda-cache"),
+            # PDF jobs at the end of the request that asked, not in a thread: deterministic.
+            "AGENDA_PDF_JOB_THREADED": False,
         }
     )
     yield app
@@ -310,3 +311,16 @@ def cjk_fonts() -> None:
         "Noto" in found and "CJK" in found,
         "Noto CJK fonts not found (apt-get install fonts-noto-cjk)",
     )
+
+
+def fetch_pdf(client, url: str, **kwargs):
+    """GET an agenda PDF, following its "being prepared" page once.
+
+    Without Redis the render job runs in-process when the first request ends, so the page's
+    refresh (the second GET) finds the stored PDF; no waiting on a clock.
+    """
+    response = client.get(url, **kwargs)
+    if response.status_code == 202:
+        assert response.headers.get("Retry-After")
+        response = client.get(url, **kwargs)
+    return response

@@ -14,7 +14,7 @@ from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import load_delegation
 from scheduler.models import Delegation, Meeting, Person
-from tests.conftest import count_queries, minimal_document
+from tests.conftest import count_queries, fetch_pdf, minimal_document
 
 KEY = "mss-japan-2024-09"
 NOTES = ("Confirm bank attendees", "Travel from Tsukuba is too tight")
@@ -338,12 +338,12 @@ def test_unknown_or_tampered_token_is_404(app, client, load_document, reference_
     # Change the last character to one it is not (a random token may end in any letter).
     tampered = token[:-1] + ("x" if token[-1] != "x" else "y")
     assert client.get(f"/share/{tampered}/agenda").status_code == 404
-    assert client.get("/share/nonsense/agenda.pdf").status_code == 404
+    assert fetch_pdf(client, "/share/nonsense/agenda.pdf").status_code == 404
 
 
 def test_unknown_paper_is_a_clear_400(app, client, load_document, reference_document):
     load_document(reference_document)
-    response = client.get(f"/share/{share_token(app)}/agenda.pdf?paper=a3")
+    response = fetch_pdf(client, f"/share/{share_token(app)}/agenda.pdf?paper=a3")
     assert response.status_code == 400
     assert "paper must be one of a4, letter" in response.get_data(as_text=True)
 

@@ -1,4 +1,5 @@
-"""Rendered agenda PDFs are kept: a repeat request is served from disk, a change renders anew.
+"""Rendered agenda PDFs are kept: a repeat request is served from the database, a change
+renders anew; the render is a background job, claimed once.
 
 Renders are counted by the renderer itself (``pdf_renders``), not by a mock.
 """
@@ -6,7 +7,6 @@ Renders are counted by the renderer itself (``pdf_renders``), not by a mock.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,8 +15,8 @@ from scheduler.agenda.pdf_cache import PdfCache, PdfKey
 from scheduler.agenda.render import pdf_renders
 from scheduler.extensions import db
 from scheduler.itinerary.share_links import rotate_share_link
-from scheduler.models import Delegation, Meeting
-from tests.conftest import minimal_document
+from scheduler.models import Delegation, Meeting, RenderedPdf
+from tests.conftest import fetch_pdf, minimal_document
 from tests.test_agenda import share_token
 from tests.test_agenda_pdf import pdf_text
 
@@ -61,16 +61,19 @@ def renders() -> int:
     return pdf_renders.count
 
 
-def cache_files(app) -> list[Path]:
-    return sorted(Path(app.config["AGENDA_PDF_CACHE_DIR"]).rglob("*.pdf"))
+def cache_files(app) -> set[str]:
+    """The copies stored in the database (rendered_pdf rows that are ready)."""
+    with app.app_context():
+        rows = db.session.scalars(select(RenderedPdf.cache_key).where(RenderedPdf.state == "ready"))
+        return set(rows)
 
 
 def test_second_request_is_served_without_rendering(app, client, visit):
     url = f"/share/{share_token(app, delegation_key=KEY)}/agenda.pdf"
     before = renders()
-    first = client.get(url)
+    first = fetch_pdf(client, url)
     assert first.status_code == 200 and renders() == before + 1
-    second = client.get(url)
+    second = fetch_pdf(client, url)
     assert second.status_code == 200 and renders() == before + 1
     assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
     assert not first.headers["ETag"].startswith("W/")
@@ -80,38 +83,38 @@ def test_second_request_is_served_without_rendering(app, client, visit):
 
 def test_a_changed_meeting_gives_a_new_pdf_and_drops_the_old_one(app, client, visit):
     url = f"/share/{share_token(app, delegation_key=KEY)}/agenda.pdf"
-    first = client.get(url)
+    first = fetch_pdf(client, url)
     old_files = cache_files(app)
     with app.app_context():
         meeting = db.session.scalar(select(Meeting).where(Meeting.key == "lab"))
         meeting.title = "Tour of the new cleanroom"
         db.session.commit()
     before = renders()
-    second = client.get(url)
+    second = fetch_pdf(client, url)
     assert renders() == before + 1
     assert second.headers["ETag"] != first.headers["ETag"]
     assert "Tour of the new cleanroom" in pdf_text(second.data)
     assert "Laboratory tour" not in pdf_text(second.data)
-    assert all(not path.exists() for path in old_files)
+    assert not old_files & cache_files(app)
     assert len(cache_files(app)) == 1
 
 
 def test_if_none_match_gets_304_without_rendering(app, client, visit):
     url = f"/share/{share_token(app, 'bo', delegation_key=KEY)}/agenda.pdf?paper=letter"
-    etag = client.get(url).headers["ETag"]
+    etag = fetch_pdf(client, url).headers["ETag"]
     before = renders()
-    response = client.get(url, headers={"If-None-Match": etag})
+    response = fetch_pdf(client, url, headers={"If-None-Match": etag})
     assert response.status_code == 304 and response.data == b""
     assert response.headers["ETag"] == etag
     assert renders() == before
-    stale = client.get(url, headers={"If-None-Match": '"an-older-copy"'})
+    stale = fetch_pdf(client, url, headers={"If-None-Match": '"an-older-copy"'})
     assert stale.status_code == 200 and stale.data.startswith(b"%PDF")
 
 
 def test_a_rotated_link_is_404_and_the_new_one_renders_its_own_copy(app, client, visit):
     """Rotating the delegation's link is no programme change: the selector keeps copies apart."""
     old_token = share_token(app, delegation_key=KEY)
-    assert client.get(f"/share/{old_token}/agenda.pdf").status_code == 200
+    assert fetch_pdf(client, f"/share/{old_token}/agenda.pdf").status_code == 200
     with app.app_context():
         delegation = db.session.scalar(select(Delegation).where(Delegation.key == KEY))
         revision = delegation.revision
@@ -119,11 +122,11 @@ def test_a_rotated_link_is_404_and_the_new_one_renders_its_own_copy(app, client,
         db.session.commit()
         assert delegation.revision == revision
     new_token = share_token(app, delegation_key=KEY)
-    assert client.get(f"/share/{old_token}/agenda.pdf").status_code == 404
+    assert fetch_pdf(client, f"/share/{old_token}/agenda.pdf").status_code == 404
     before = renders()
-    assert client.get(f"/share/{new_token}/agenda.pdf").status_code == 200
+    assert fetch_pdf(client, f"/share/{new_token}/agenda.pdf").status_code == 200
     assert renders() == before + 1
-    assert client.get(f"/share/{old_token}/agenda.pdf").status_code == 404
+    assert fetch_pdf(client, f"/share/{old_token}/agenda.pdf").status_code == 404
 
 
 def test_each_copy_is_kept_apart(app, client, login, visit):
@@ -133,8 +136,8 @@ def test_each_copy_is_kept_apart(app, client, login, visit):
     coordinator = f"/delegations/{KEY}/agenda.pdf"
     urls = [everyone, f"{everyone}?paper=letter", ana, coordinator]
     before = renders()
-    first = {url: client.get(url) for url in urls}
-    again = {url: client.get(url) for url in urls}
+    first = {url: fetch_pdf(client, url) for url in urls}
+    again = {url: fetch_pdf(client, url) for url in urls}
     assert renders() == before + len(urls)
     assert len({response.headers["ETag"] for response in first.values()}) == len(urls)
     assert all(again[url].data == first[url].data for url in urls)
@@ -147,13 +150,13 @@ def test_each_copy_is_kept_apart(app, client, login, visit):
 def test_editing_the_delegation_row_itself_is_a_new_copy(app, client, visit):
     """The flush hook does not count edits to the delegation row; the key does."""
     url = f"/share/{share_token(app, delegation_key=KEY)}/agenda.pdf"
-    client.get(url)
+    fetch_pdf(client, url)
     with app.app_context():
         delegation = db.session.scalar(select(Delegation).where(Delegation.key == KEY))
         delegation.name = "Renamed visit"
         db.session.commit()
     before = renders()
-    assert "Renamed visit" in pdf_text(client.get(url).data)
+    assert "Renamed visit" in pdf_text(fetch_pdf(client, url).data)
     assert renders() == before + 1
 
 

@@ -22,7 +22,7 @@ from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.document import load_delegation
 from scheduler.itinerary.memory import cycle_collection_paused
-from tests.conftest import minimal_document
+from tests.conftest import fetch_pdf, minimal_document
 from tests.test_agenda import (
     KEY,
     NATIVE_NAMES,
@@ -74,7 +74,7 @@ def test_person_pdf_has_every_meeting_they_attend_and_none_other(
 ):
     document = with_cancelled_meeting(reference_document)
     load_document(document)
-    response = client.get(f"/share/{share_token(app, person)}/agenda.pdf")
+    response = fetch_pdf(client, f"/share/{share_token(app, person)}/agenda.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
     shown, hidden = titles_attended_by(document, person)
@@ -91,7 +91,7 @@ def test_delegation_pdf_has_the_korean_and_japanese_names_and_no_notes(
     app, client, load_document, reference_document
 ):
     load_document(with_cancelled_meeting(reference_document))
-    response = client.get(f"/share/{share_token(app)}/agenda.pdf")
+    response = fetch_pdf(client, f"/share/{share_token(app)}/agenda.pdf")
     text = pdf_text(response.data)
     shown, _ = titles_attended_by(reference_document, None)
     for title in shown:
@@ -106,7 +106,7 @@ def test_delegation_pdf_has_the_korean_and_japanese_names_and_no_notes(
 
 def test_pdf_embeds_the_vendored_noto_fonts(app, client, load_document, reference_document):
     load_document(reference_document)
-    fonts = embedded_fonts(client.get(f"/share/{share_token(app)}/agenda.pdf").data)
+    fonts = embedded_fonts(fetch_pdf(client, f"/share/{share_token(app)}/agenda.pdf").data)
     # Korean names in the Korean face, Japanese ones in the Japanese face: the package's own
     # files (static/vendor/fonts), not the system's Noto CJK, even where it is installed.
     assert {"Noto-Sans-KR", "Noto-Sans-JP"} <= fonts, fonts
@@ -117,7 +117,7 @@ def test_pdf_embeds_the_vendored_noto_fonts(app, client, load_document, referenc
 def test_pdf_paper_sizes(app, client, load_document, reference_document, paper, size):
     load_document(reference_document)
     query = f"?paper={paper}" if paper else ""
-    response = client.get(f"/share/{share_token(app, 'lim')}/agenda.pdf{query}")
+    response = fetch_pdf(client, f"/share/{share_token(app, 'lim')}/agenda.pdf{query}")
     assert page_sizes(response.data) == {size}
     expected = paper or "a4"
     assert f"-{expected}.pdf" in response.headers["Content-Disposition"]
@@ -127,7 +127,7 @@ def test_coordinator_pdf_adds_notes_and_needs_sign_in(
     app, client, login, load_document, reference_document
 ):
     load_document(reference_document)
-    response = client.get(f"/delegations/{KEY}/agenda.pdf?paper=letter")
+    response = fetch_pdf(client, f"/delegations/{KEY}/agenda.pdf?paper=letter")
     assert response.status_code == 200 and page_sizes(response.data) == {LETTER}
     text = pdf_text(response.data)
     for note in NOTES:
@@ -138,10 +138,10 @@ def test_coordinator_pdf_adds_notes_and_needs_sign_in(
     assert conflicts
     for conflict in conflicts:
         assert folded(conflict.message) in text
-    shared = pdf_text(client.get(f"/share/{share_token(app)}/agenda.pdf").data)
+    shared = pdf_text(fetch_pdf(client, f"/share/{share_token(app)}/agenda.pdf").data)
     assert "needs 80 min" in text and "needs 80 min" not in shared
     stranger = app.test_client()
-    assert stranger.get(f"/delegations/{KEY}/agenda.pdf").status_code == 302
+    assert fetch_pdf(stranger, f"/delegations/{KEY}/agenda.pdf").status_code == 302
 
 
 def _boxes(box):

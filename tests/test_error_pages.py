@@ -23,11 +23,11 @@ def test_an_oversized_upload_names_the_limit(app, client, login):
 def test_a_view_that_names_the_problem_keeps_its_own_words(client, app, load_document):
     from scheduler.extensions import db
     from scheduler.itinerary.document import load_delegation
-    from tests.conftest import minimal_document
+    from tests.conftest import fetch_pdf, minimal_document
 
     load_document(minimal_document())
     with app.app_context():
         token = load_delegation(db.session, "test-visit").share_token
-    response = client.get(f"/share/{token}/agenda.pdf?paper={{tabloid}}")
+    response = fetch_pdf(client, f"/share/{token}/agenda.pdf?paper={{tabloid}}")
     assert response.status_code == 400
     assert "paper must be one of a4, letter" in response.get_data(as_text=True)

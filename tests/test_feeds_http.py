@@ -285,3 +285,73 @@ def test_meeting_time_change_raises_sequence_in_the_served_feed(app, client, vis
         start, end = meeting.start, meeting.end
     edit_meeting(app, "meti", start=start + timedelta(hours=1), end=end + timedelta(hours=1))
     assert sequence() == 1
+
+
+def _one_outside(app) -> tuple[str, str]:
+    """(a person, the key of a meeting they do not attend, though someone else does)."""
+    from scheduler.models import Attendance
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(Person.key, Meeting.key)
+            .join(Attendance, Attendance.person_id == Person.id)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+        ).all()
+    attends: dict[str, set[str]] = {}
+    for person, meeting in rows:
+        attends.setdefault(person, set()).add(meeting)
+    every = set().union(*attends.values())
+    person = next(p for p, theirs in sorted(attends.items()) if every - theirs)
+    return person, sorted(every - attends[person])[0]
+
+
+def test_a_persons_feed_after_an_edit_to_another_persons_meeting_is_served_from_the_store(
+    app, client, visit
+):
+    person, elsewhere = _one_outside(app)
+    url = feed_url(token_of(app, person))
+    first = client.get(url)
+    edit_meeting(app, elsewhere, title="Retitled elsewhere")
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        again = client.get(url)  # no If-None-Match: the stored bytes, not a build
+    assert again.status_code == 200 and again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert not [s for s in statements if "calendar_feed_validator" in s and "INSERT" in s]
+    # The token, the release check and the fingerprint's narrow reads; no build (which reads
+    # the meetings in feed order), no write.
+    assert not [s for s in statements if "ORDER BY meeting.start" in s], statements
+    assert len(statements) <= 12, statements
+    with count_queries(engine) as statements:
+        conditional = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert conditional.status_code == 304
+    assert not [s for s in statements if "INSERT" in s]
+
+
+def test_a_persons_feed_is_rebuilt_when_one_of_their_meetings_or_what_it_shows_changes(
+    app, client, visit
+):
+    from scheduler.models import Attendance, Venue
+
+    person, _ = _one_outside(app)
+    url = feed_url(token_of(app, person))
+    first = client.get(url)
+    with app.app_context():
+        meeting = db.session.scalar(
+            select(Meeting)
+            .join(Attendance)
+            .join(Person)
+            .where(Person.key == person, Meeting.venue_id.is_not(None))
+        )
+        venue_id = meeting.venue_id
+        meeting.title = "Retitled for them"
+        db.session.commit()
+    second = client.get(url)
+    assert b"Retitled for them" in second.data
+    assert second.headers["ETag"] != first.headers["ETag"]
+    with app.app_context():
+        db.session.get(Venue, venue_id).name = "A renamed venue"
+        db.session.commit()
+    third = client.get(url, headers={"If-None-Match": second.headers["ETag"]})
+    assert third.status_code == 200 and b"A renamed venue" in third.data

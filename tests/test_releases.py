@@ -11,6 +11,7 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.itinerary.editing import set_meeting_status
 from scheduler.models import Delegation, HistoryEntry, Meeting, Release
+from tests.conftest import fetch_pdf
 
 KEY = "mss-japan-2024-09"
 
@@ -175,7 +176,7 @@ def test_share_pdf_shows_the_release_not_the_draft(
     _edit(app, "cro-consortium", title="Zebra draft title")
 
     def text():
-        response = client.get(f"/share/{token}/agenda.pdf")
+        response = fetch_pdf(client, f"/share/{token}/agenda.pdf")
         assert response.status_code == 200
         reader = PdfReader(io.BytesIO(response.data))
         return " ".join(page.extract_text() for page in reader.pages)

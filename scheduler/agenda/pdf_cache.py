@@ -106,6 +106,7 @@ class PdfKey:
         share_selector: str | None,
         estimate_travel: bool = True,
         latest_override: int | None = None,
+        language: str | None = None,
     ) -> PdfKey:
         return cls(
             delegation_id=delegation.id,
@@ -119,7 +120,7 @@ class PdfKey:
             estimate_travel=estimate_travel,
             renderer=renderer_fingerprint(),
             latest_override=latest_override,
-            language=current_language(),
+            language=language or current_language(),
         )
 
     @property

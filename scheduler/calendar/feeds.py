@@ -9,6 +9,8 @@ raised SEQUENCE, so that subscribed calendars drop them instead of keeping stale
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +24,15 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.i18n import display_name
 from scheduler.itinerary.share_links import share_paths
 from scheduler.itinerary.times import is_ambiguous, to_local
-from scheduler.models import Attendance, Delegation, Meeting, MeetingOrganization, Person
+from scheduler.models import (
+    Attendance,
+    Delegation,
+    Meeting,
+    MeetingOrganization,
+    Person,
+    Room,
+    Venue,
+)
 from scheduler.wording import attendee_role_label
 
 # Raise when the layout of the bytes changes: stored ETags of the old layout then stop matching.
@@ -124,7 +134,7 @@ def build_feed(
 
     events, zones_used, years = [], set(), set()
     for meeting in meetings:
-        event, zones = meeting_event(delegation, meeting, agenda_url, settings.uid_domain)
+        event, zones = _event_bytes(delegation, meeting, agenda_url, settings.uid_domain)
         events.append(event)
         zones_used |= zones
         years.add(meeting.start.year)
@@ -133,9 +143,67 @@ def build_feed(
         first, last = date(min(years) - 1, 12, 1), date(max(years) + 1, 2, 1)
         for tzid in sorted(zones_used):
             calendar.add_component(vtimezone(tzid, first, last))
-    for event in events:
-        calendar.add_component(event)
-    return calendar.to_ical()
+    # The same bytes as adding the events to the calendar: a component's bytes are its
+    # lines, then its subcomponents', then its END line.
+    head = calendar.to_ical()
+    assert head.endswith(_CALENDAR_END)
+    return head[: -len(_CALENDAR_END)] + b"".join(events) + _CALENDAR_END
+
+
+_CALENDAR_END = b"END:VCALENDAR\r\n"
+_EVENT_CACHE_SIZE = 20_000
+_event_cache: OrderedDict = OrderedDict()
+_event_lock = threading.Lock()
+
+
+def _event_inputs(delegation: Delegation, meeting: Meeting, agenda_url: str, uid_domain: str):
+    """Everything meeting_event reads, as plain values: the key of its bytes."""
+    venue, room = meeting.venue, meeting.room
+    return (
+        delegation.id,
+        delegation.key,
+        agenda_url,
+        uid_domain,
+        tuple(getattr(meeting, c.key, None) for c in Meeting.__table__.c),
+        None if venue is None else tuple(getattr(venue, c.key, None) for c in Venue.__table__.c),
+        None if room is None else tuple(getattr(room, c.key, None) for c in Room.__table__.c),
+        tuple(
+            (
+                a.role,
+                a.position,
+                a.person_id,
+                a.person.name,
+                a.person.native_name,
+                a.person.title,
+                a.person.email,
+                a.person.display_name,
+            )
+            for a in meeting.attendances
+        ),
+        tuple((o.name, o.native_name) for o in meeting.organizations),
+        meeting.sequence,
+        meeting.zone_name,
+    )
+
+
+def _event_bytes(
+    delegation: Delegation, meeting: Meeting, agenda_url: str, uid_domain: str
+) -> tuple[bytes, frozenset[str]]:
+    """A meeting's VEVENT bytes, kept in this process under everything they depend on: a
+    feed rebuilt after an edit serialises only the meetings that changed."""
+    key = repr(_event_inputs(delegation, meeting, agenda_url, uid_domain))
+    with _event_lock:
+        found = _event_cache.get(key)
+        if found is not None:
+            _event_cache.move_to_end(key)
+            return found
+    event, zones = meeting_event(delegation, meeting, agenda_url, uid_domain)
+    found = (event.to_ical(), frozenset(zones))
+    with _event_lock:
+        _event_cache[key] = found
+        if len(_event_cache) > _EVENT_CACHE_SIZE:
+            _event_cache.popitem(last=False)
+    return found
 
 
 @lru_cache(maxsize=256)

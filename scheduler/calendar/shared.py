@@ -8,6 +8,7 @@ from scheduler.calendar.feeds import FeedSettings, build_feed, last_change
 from scheduler.calendar.validators import (
     FeedValidators,
     feed_fingerprint,
+    person_state,
     store_validators,
     stored_validators,
 )
@@ -37,7 +38,11 @@ class SharedFeed:
         self.settings = settings
         self.delegation = shared_delegation(entity)
         self.person = shared_person(entity)
-        self.fingerprint = feed_fingerprint(entity, self.delegation, settings)
+        # A person's feed: the state of what it shows; the delegation's: its revision.
+        state = None
+        if self.person is not None:
+            state = person_state(session, self.delegation, self.person)
+        self.fingerprint = feed_fingerprint(entity, self.delegation, settings, state)
 
     def stored_validators(self) -> FeedValidators | None:
         return stored_validators(self.session, self.entity, self.fingerprint)

@@ -36,6 +36,7 @@ from scheduler.models import CalendarFeedValidator, Delegation, Person
 class FeedValidators:
     etag: str  # unquoted
     last_modified: datetime
+    body: bytes | None = None  # the stored bytes, when read from the store
 
 
 def feed_kind(entity: Delegation | Person) -> str:
@@ -56,9 +57,79 @@ def _writer_versions() -> tuple[str, str]:
     return icalendar.__version__, tzdata
 
 
+def person_state(session: Session, delegation: Delegation, person: Person) -> str:
+    """A digest of everything one person's feed shows, read cheaply (a few narrow queries).
+
+    After a release the feed shows the release, so the release's id is the whole state: draft
+    edits cost nothing. Before one: the person's meetings (id, version, updated_at, venue,
+    room), their attendances with the names of everyone named in them, the venues, rooms and
+    organisations they refer to. An edit elsewhere in the delegation changes none of this.
+    """
+    from scheduler.itinerary.releases import latest_release
+    from scheduler.models import (
+        Attendance,
+        Meeting,
+        MeetingOrganization,
+        Organization,
+        Room,
+        Venue,
+    )
+
+    release = latest_release(session, delegation.id)
+    if release is not None:
+        return f"release-{release.id}"
+    attended = select(Attendance.meeting_id).where(Attendance.person_id == person.id)
+    meetings = session.execute(
+        select(*Meeting.__table__.c)
+        .where(Meeting.delegation_id == delegation.id, Meeting.id.in_(attended))
+        .order_by(Meeting.id)
+    ).all()
+    ids = [row.id for row in meetings]
+    digest = hashlib.sha256(repr(meetings).encode())
+    if ids:
+        attendees = session.execute(
+            select(
+                Attendance.meeting_id,
+                Attendance.person_id,
+                Attendance.role,
+                Attendance.position,
+                *(c for c in Person.__table__.c if c.name not in ("share_secret",)),
+            )
+            .join(Person, Person.id == Attendance.person_id)
+            .where(Attendance.meeting_id.in_(ids))
+            .order_by(Attendance.meeting_id, Attendance.id)
+        ).all()
+        venue_ids = {row.venue_id for row in meetings if row.venue_id is not None}
+        room_ids = {row.room_id for row in meetings if row.room_id is not None}
+        venues = session.execute(
+            select(*Venue.__table__.c).where(Venue.id.in_(venue_ids)).order_by(Venue.id)
+        ).all()
+        rooms = session.execute(
+            select(*Room.__table__.c).where(Room.id.in_(room_ids)).order_by(Room.id)
+        ).all()
+        organizations = session.execute(
+            select(
+                MeetingOrganization.meeting_id,
+                MeetingOrganization.position,
+                *Organization.__table__.c,
+            )
+            .join(Organization, Organization.id == MeetingOrganization.organization_id)
+            .where(MeetingOrganization.meeting_id.in_(ids))
+            .order_by(MeetingOrganization.meeting_id, MeetingOrganization.position)
+        ).all()
+        for rows in (attendees, venues, rooms, organizations):
+            digest.update(repr(rows).encode())
+    return digest.hexdigest()
+
+
 def feed_fingerprint(
-    entity: Delegation | Person, delegation: Delegation, settings: FeedSettings
+    entity: Delegation | Person,
+    delegation: Delegation,
+    settings: FeedSettings,
+    state: str | None = None,
 ) -> str:
+    """Whose feed, through which link, in which state. ``state``: a person's (person_state);
+    None: the delegation-wide ``revision``."""
     parts = [
         FEED_FORMAT_VERSION,
         *_writer_versions(),
@@ -66,7 +137,7 @@ def feed_fingerprint(
         entity.id,
         entity.share_token,
         delegation.id,
-        delegation.revision,
+        delegation.revision if state is None else state,
         delegation.key,
         delegation.name,
         delegation.native_name,
@@ -77,12 +148,13 @@ def feed_fingerprint(
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
-def _stored_row(session: Session, entity: Delegation | Person):
+def _stored_row(session: Session, entity: Delegation | Person, with_body: bool = False):
     return session.execute(
         select(
             CalendarFeedValidator.fingerprint,
             CalendarFeedValidator.etag,
             CalendarFeedValidator.last_modified,
+            *((CalendarFeedValidator.body,) if with_body else ()),
         ).where(
             CalendarFeedValidator.feed_kind == feed_kind(entity),
             CalendarFeedValidator.entity_id == entity.id,
@@ -93,11 +165,11 @@ def _stored_row(session: Session, entity: Delegation | Person):
 def stored_validators(
     session: Session, entity: Delegation | Person, fingerprint: str
 ) -> FeedValidators | None:
-    """The validators stored for exactly this state of the feed, or None (then build it)."""
-    row = _stored_row(session, entity)
+    """The validators (and bytes) stored for exactly this state of the feed, or None."""
+    row = _stored_row(session, entity, with_body=True)
     if row is None or row.fingerprint != fingerprint:
         return None
-    return FeedValidators(row.etag, row.last_modified)
+    return FeedValidators(row.etag, row.last_modified, row.body)
 
 
 def store_validators(
@@ -128,6 +200,7 @@ def store_validators(
         "fingerprint": fingerprint,
         "etag": etag,
         "last_modified": last_modified,
+        "body": body,
     }
     _upsert(session, values)
     return FeedValidators(etag, last_modified)
@@ -145,6 +218,9 @@ def _upsert(session: Session, values: dict) -> None:
     statement = insert(CalendarFeedValidator).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["feed_kind", "entity_id"],
-        set_={name: statement.excluded[name] for name in ("fingerprint", "etag", "last_modified")},
+        set_={
+            name: statement.excluded[name]
+            for name in ("fingerprint", "etag", "last_modified", "body")
+        },
     )
     session.execute(statement)

@@ -14,6 +14,7 @@ from scheduler.models.meeting import (
     MeetingOrganization,
 )
 from scheduler.models.release import NOTICE_STATES, Notice, Release
+from scheduler.models.rendered_pdf import RenderedPdf
 from scheduler.models.request import (
     INTERPRETER_CHOICES,
     REQUEST_PRIORITIES,
@@ -29,6 +30,7 @@ register_change_tracking()
 
 __all__ = [
     "ApiToken",
+    "RenderedPdf",
     "ATTENDEE_ROLES",
     "INTERPRETER_CHOICES",
     "REQUEST_PRIORITIES",

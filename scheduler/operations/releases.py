@@ -158,4 +158,8 @@ def _release(
             session.add(Notice(release_id=new.id, person_id=person.id, email=person.email))
         session.flush()
         jobs.enqueue(NOTICES_JOB, new.id, job_id=f"notices-{new.id}")
+    # The new release's share PDFs, rendered before the first attendee opens a link.
+    from scheduler.agenda.pdf_jobs import enqueue_share_copies
+
+    enqueue_share_copies(loaded, release_id=new.id)
     return new, changes

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 
-from flask import Response, current_app, request
+from flask import Response, render_template, request
 
 from scheduler.agenda.assemble import COORDINATOR, Agenda
-from scheduler.agenda.pdf_cache import CachedPdf, PdfCache
+from scheduler.agenda.pdf_cache import CachedPdf
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -40,14 +39,6 @@ def agenda_filename(agenda: Agenda, paper: str, extension: str = "pdf") -> str:
     )
 
 
-def agenda_pdf_cache() -> PdfCache:
-    """The PDF cache every worker shares: AGENDA_PDF_CACHE_DIR, else instance/agenda-cache."""
-    folder = current_app.config.get("AGENDA_PDF_CACHE_DIR") or os.path.join(
-        current_app.instance_path, "agenda-cache"
-    )
-    return PdfCache(folder)
-
-
 def _private(response: Response, cache_control: str = "private, no-store") -> Response:
     """Programmes change and links are secret: no shared caches, no stale copies, no referrer."""
     response.headers["Cache-Control"] = cache_control
@@ -71,6 +62,31 @@ def pdf_response(pdf: CachedPdf, filename: str) -> Response:
     response.set_etag(pdf.etag)
     _private(response, "private, no-cache")
     return response.make_conditional(request)
+
+
+def preparing_response(retry_after: int = 2) -> Response:
+    """202 Accepted: the PDF is being rendered by a background job; the page reloads itself.
+
+    ``Retry-After`` and ``Refresh`` say when to ask again; nothing here waits for the render.
+    """
+    html = render_template("agenda/preparing.html", retry_after=retry_after)
+    response = _private(Response(html, status=202, mimetype="text/html"))
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Refresh"] = str(retry_after)
+    return response
+
+
+def stored_pdf_or_preparing(spec, key, filename: str) -> Response:
+    """The stored copy, or (enqueueing its render) the "being prepared" page."""
+    from scheduler.agenda import pdf_jobs
+    from scheduler.extensions import db
+
+    pdf = pdf_jobs.stored(db.session, key)
+    if pdf is not None:
+        return pdf_response(pdf, filename)
+    pdf_jobs.request_render(spec, key)
+    db.session.commit()  # the job leaves once this commits
+    return preparing_response()
 
 
 def download_response(data: bytes, mimetype: str, filename: str) -> Response:

@@ -5,7 +5,7 @@ from flask_login import login_required
 
 from scheduler.agenda.assemble import COORDINATOR, build_agenda
 from scheduler.agenda.fonts import agenda_names, font_report, reference_names
-from scheduler.agenda.pdf_cache import PdfKey
+from scheduler.agenda.pdf_jobs import CopySpec, key_for
 from scheduler.agenda.render import (
     FONTS_STYLESHEET,
     STYLESHEET,
@@ -16,17 +16,17 @@ from scheduler.agenda.render import (
 )
 from scheduler.agenda.spreadsheet import MIME_TYPE, programme_workbook
 from scheduler.extensions import db
+from scheduler.i18n import current_language
 from scheduler.itinerary.conflicts import Conflict, check_delegation
-from scheduler.itinerary.review import latest_override_id, overrides_by_conflict
+from scheduler.itinerary.review import overrides_by_conflict
 from scheduler.models import Delegation
 from scheduler.web.agenda import bp
 from scheduler.web.agenda.responses import (
     agenda_filename,
-    agenda_pdf_cache,
     copy_filename,
     download_response,
-    pdf_response,
     private_page,
+    stored_pdf_or_preparing,
 )
 from scheduler.web.common import (
     current_access,
@@ -91,20 +91,16 @@ def coordinator_pdf(key: str) -> Response:
             "application/pdf",
             copy_filename(key, None, COORDINATOR, delegation.revision, paper),
         )
-    pdf_key = PdfKey.for_copy(
-        delegation,
-        person=None,
-        audience=COORDINATOR,
-        paper=paper,
-        share_selector=None,
+    spec = CopySpec(
+        COORDINATOR,
+        delegation.id,
         estimate_travel=estimate_travel(),
-        latest_override=latest_override_id(db.session, delegation.id),
+        paper=paper,
+        language=current_language(),
     )
-    pdf = agenda_pdf_cache().get_or_render(
-        pdf_key,
-        lambda: render_agenda_pdf(_coordinator_agenda(loaded_delegation_or_404(key)), paper=paper),
-    )
-    return pdf_response(pdf, copy_filename(key, None, COORDINATOR, delegation.revision, paper))
+    pdf_key = key_for(delegation, None, spec)
+    filename = copy_filename(key, None, COORDINATOR, delegation.revision, paper)
+    return stored_pdf_or_preparing(spec, pdf_key, filename)
 
 
 @bp.get("/delegations/<key>/programme.xlsx")

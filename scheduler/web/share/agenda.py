@@ -1,29 +1,29 @@
 """The agenda page and its PDF behind a share link: no sign-in, never internal notes or conflicts.
 
 A delegation's link shows the whole programme; a person's link only the meetings they attend.
-The PDF is rendered once per programme revision and copy, then served from the PDF cache.
+The PDF is rendered once per programme revision and copy by a background job
+(scheduler.agenda.pdf_jobs) and served from the database; until then a "being prepared" page.
 """
 
 from flask import Response, abort, request, url_for
 
 from scheduler.agenda.assemble import SHARED, build_agenda
-from scheduler.agenda.pdf_cache import PdfKey
+from scheduler.agenda.pdf_jobs import CopySpec, key_for
 from scheduler.agenda.render import (
     FONTS_STYLESHEET,
     STYLESHEET,
     PaperError,
     paper_size,
     render_agenda_html,
-    render_agenda_pdf,
 )
 from scheduler.extensions import db
+from scheduler.i18n import current_language
 from scheduler.itinerary.releases import published_programme
 from scheduler.models import Delegation, Person
 from scheduler.web.agenda.responses import (
-    agenda_pdf_cache,
     copy_filename,
-    pdf_response,
     private_page,
+    stored_pdf_or_preparing,
 )
 from scheduler.web.share import bp
 from scheduler.web.share.lookup import shared_entity_or_404
@@ -70,17 +70,17 @@ def agenda_pdf(token: str) -> Response:
     entity = shared_entity_or_404(token, used_for="pdf")
     delegation, person = _whose_copy(entity)
     published = published_programme(db.session, delegation)
-    key = PdfKey.for_copy(
-        published,
-        person=person,
-        audience=SHARED,
-        paper=paper,
-        share_selector=entity.share_selector,
+    spec = CopySpec(
+        SHARED,
+        delegation.id,
+        person.id if person is not None else None,
+        paper,
+        language=current_language(),
     )
-    pdf = agenda_pdf_cache().get_or_render(
-        key, lambda: render_agenda_pdf(_shared_agenda(entity), paper=paper)
-    )
+    person_copy = None
+    if person is not None:
+        person_copy = next((p for p in published.people if p.id == person.id), person)
+    key = key_for(published, person_copy, spec)
     person_key = person.key if person is not None else None
-    return pdf_response(
-        pdf, copy_filename(delegation.key, person_key, SHARED, published.revision, paper)
-    )
+    filename = copy_filename(delegation.key, person_key, SHARED, published.revision, paper)
+    return stored_pdf_or_preparing(spec, key, filename)

@@ -86,8 +86,11 @@ def calendar(token: str):
         request.environ, etag=validators.etag, last_modified=validators.last_modified
     ):
         return _with_validators(Response(status=304), validators)
-    body, validators = feed.build()
-    db.session.commit()
+    if validators is not None and validators.body is not None:
+        body = validators.body  # built before under the same fingerprint
+    else:
+        body, validators = feed.build()
+        db.session.commit()
     response = Response(body, content_type=CALENDAR_TYPE)
     response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
     return _with_validators(response, validators).make_conditional(request)
