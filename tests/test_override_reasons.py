@@ -16,7 +16,7 @@ from scheduler.extensions import db
 from scheduler.itinerary.conflicts import check_delegation
 from scheduler.itinerary.review import record_override
 from scheduler.models import Delegation, Meeting
-from tests.conftest import minimal_document
+from tests.conftest import fetch_pdf, minimal_document
 
 KEY = "test-visit"
 REASON = "The minister joins the second meeting by video."
@@ -76,7 +76,7 @@ def test_the_programme_badge_carries_the_reason(client, login, saved_despite_err
 def test_the_coordinators_agenda_and_pdf_carry_the_reason(client, login, saved_despite_errors):
     html = client.get(f"/delegations/{KEY}/agenda").get_data(as_text=True)
     assert REASON in html
-    pdf = client.get(f"/delegations/{KEY}/agenda.pdf")
+    pdf = fetch_pdf(client, f"/delegations/{KEY}/agenda.pdf")
     assert pdf.status_code == 200
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
     assert "minister joins the second meeting" in " ".join(text.split())
@@ -93,7 +93,7 @@ def test_an_override_after_the_pdf_was_cached_shows_in_the_next_pdf(app, client,
     """An override raises no revision; the cached coordinators' PDF must not hide it."""
 
     def pdf_text() -> str:
-        pdf = client.get(f"/delegations/{KEY}/agenda.pdf")
+        pdf = fetch_pdf(client, f"/delegations/{KEY}/agenda.pdf")
         assert pdf.status_code == 200
         pages = pypdf.PdfReader(io.BytesIO(pdf.data)).pages
         return " ".join(" ".join(page.extract_text() for page in pages).split())
