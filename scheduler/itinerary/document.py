@@ -449,29 +449,7 @@ def _check_meeting(meeting: dict, base: str, known: _Known, problems: list[Probl
             problems.append(Problem(f"{base}.room", "a room needs the meeting's venue"))
         elif venue in known.venues and room not in known.venue_rooms.get(venue, set()):
             problems.append(Problem(f"{base}.room", f"venue '{venue}' has no room '{room}'"))
-    for j, org in enumerate(_list(meeting.get("organizations"))):
-        if isinstance(org, str) and org not in known.organizations:
-            problems.append(
-                Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
-            )
-    attending: dict[str, int] = {}
-    for j, attendee in enumerate(_list(meeting.get("attendees"))):
-        person = attendee.get("person") if isinstance(attendee, dict) else None
-        if not isinstance(person, str):
-            continue
-        if person not in known.people:
-            problems.append(
-                Problem(f"{base}.attendees[{j}].person", f"no person with key '{person}'")
-            )
-        elif person in attending:
-            problems.append(
-                Problem(
-                    f"{base}.attendees[{j}].person",
-                    f"'{person}' is listed twice (also attendees[{attending[person]}])",
-                )
-            )
-        else:
-            attending[person] = j
+    _check_people_and_organizations(meeting, base, known, problems)
     seen = known.instants
     start = _parse_time(meeting.get("start"), zone_name, f"{base}.start", problems, seen)
     end = _parse_time(meeting.get("end"), zone_name, f"{base}.end", problems, seen)
@@ -482,10 +460,15 @@ def _check_meeting(meeting: dict, base: str, known: _Known, problems: list[Probl
     return start, end
 
 
-def _check_request(request: dict, base: str, known: _Known, problems: list[Problem]):
-    """A meeting request's (not_before, not_after) as instants; its references checked."""
+def _check_people_and_organizations(item: dict, base: str, known: _Known, problems) -> None:
+    """A meeting's or request's attendees and organisations: known keys, each person once."""
+    for j, org in enumerate(_list(item.get("organizations"))):
+        if isinstance(org, str) and org not in known.organizations:
+            problems.append(
+                Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
+            )
     attending: dict[str, int] = {}
-    for j, attendee in enumerate(_list(request.get("attendees"))):
+    for j, attendee in enumerate(_list(item.get("attendees"))):
         person = attendee.get("person") if isinstance(attendee, dict) else None
         if not isinstance(person, str):
             continue
@@ -502,11 +485,11 @@ def _check_request(request: dict, base: str, known: _Known, problems: list[Probl
             )
         else:
             attending[person] = j
-    for j, org in enumerate(_list(request.get("organizations"))):
-        if isinstance(org, str) and org not in known.organizations:
-            problems.append(
-                Problem(f"{base}.organizations[{j}]", f"no organization with key '{org}'")
-            )
+
+
+def _check_request(request: dict, base: str, known: _Known, problems: list[Problem]):
+    """A meeting request's (not_before, not_after) as instants; its references checked."""
+    _check_people_and_organizations(request, base, known, problems)
     for j, venue in enumerate(_list(request.get("venues"))):
         if isinstance(venue, str) and venue not in known.venues:
             problems.append(Problem(f"{base}.venues[{j}]", f"no venue with key '{venue}'"))
