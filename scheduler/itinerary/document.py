@@ -45,6 +45,7 @@ from scheduler.models import (
     TravelTime,
     Venue,
 )
+from scheduler.models.bulk import insert_rows
 
 FORMAT = "delegation-itinerary/1"
 KEY_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -802,12 +803,11 @@ class _Loader:
         return {obj.key: obj for obj in self.session.scalars(query)}
 
     def _bulk_insert(self, model, rows: list[dict]) -> None:
-        """One executemany of Core's insert, batched by the driver: no RETURNING in parameter
-        order, which SQLite can only do a row at a time, and not the ORM's bulk path, which
-        spent more time collecting each row's parameters than the database spent writing
-        them. Every row of a table has the same keys, so it is a single statement."""
-        if rows:
-            self.session.connection().execute(model.__table__.insert(), rows)
+        """Core's executemany (COPY on PostgreSQL, see models/bulk.py): no RETURNING in
+        parameter order, which SQLite can only do a row at a time, and not the ORM's bulk
+        path, which spent more time collecting each row's parameters than the database spent
+        writing them."""
+        insert_rows(self.session.connection(), model.__table__, rows)
 
     def _ids_by_key(self, model) -> dict[str, int]:
         query = select(model.key, model.id).where(model.delegation_id == self.delegation.id)

@@ -10,12 +10,14 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.itinerary.times import utcnow
 from scheduler.models import HistoryEntry
+from scheduler.models.bulk import insert_rows
 
 # Never written to history: secrets, and bookkeeping that every change moves.
 NOT_RECORDED = frozenset(
@@ -32,10 +34,19 @@ NOT_RECORDED = frozenset(
 )
 
 
+_PLAIN = frozenset({str, int, float, bool})  # already as JSON has them
+
+
+@lru_cache(maxsize=8192)
+def _instant(value: datetime) -> str:
+    # Cached: an import's thousands of meetings share a few hundred start and end times.
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def jsonable(value):
     """A value as history stores it: instants in UTC with Z, dates ISO, the rest as JSON has it."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _instant(value)
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -111,41 +122,9 @@ def record_rows(session: Session, rows: Iterable[dict]) -> int:
     batch = [{"at": now, "changes": {}, **row} for row in rows]
     if not batch:
         return 0
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(batch) >= COPY_THRESHOLD:
-        _copy_rows(connection, batch)
-    else:
-        # Core, not the ORM's bulk insert: the same executemany without the ORM building
-        # a parameter set per row (a third of the history's cost at 20,000 meetings).
-        connection.execute(HistoryEntry.__table__.insert(), batch)
+    # Core's executemany, or COPY on PostgreSQL for an import's thousands (models/bulk.py).
+    insert_rows(session.connection(), HistoryEntry.__table__, batch)
     return len(batch)
-
-
-# From this many rows an import's history goes to PostgreSQL by COPY, not executemany: one
-# stream instead of a statement per page of rows (the history's cost at 20,000 meetings).
-COPY_THRESHOLD = 200
-_COPY_COLUMNS = ("delegation_id", "at", "user_id", "action", "entity", "key", "changes")
-
-
-def _copy_rows(connection, batch: list[dict]) -> None:
-    """PostgreSQL's COPY through psycopg, in the session's transaction."""
-    import orjson
-
-    cursor = connection.connection.driver_connection.cursor()
-    columns = ", ".join(f'"{name}"' for name in _COPY_COLUMNS)
-    with cursor, cursor.copy(f"COPY history_entry ({columns}) FROM STDIN") as copy:
-        for row in batch:
-            copy.write_row(
-                (
-                    row["delegation_id"],
-                    row["at"],
-                    row.get("user_id"),
-                    row["action"],
-                    row["entity"],
-                    row["key"],
-                    orjson.dumps(row.get("changes") or {}).decode(),
-                )
-            )
 
 
 def history_of(
@@ -525,18 +504,18 @@ class ImportHistory:
     def created(self, entity: str, key: str, delegation_id: int, fields: dict) -> None:
         # diff({}, values) written out: called for every row of an import, so the fields that
         # are never recorded are skipped before their values are made JSON, not after.
-        values = {}
+        changes = {}
         for name, value in fields.items():
-            if name in _SKIPPED_ON_CREATE or value is None or value == [] or value == {}:
+            if value is None or name in _SKIPPED_ON_CREATE or value == [] or value == {}:
                 continue
             if name in _REFERENCES:
                 name, value = self._readable(name, value)
-            values[name] = value
-        changes = {}
-        for name in sorted(values):
-            new = jsonable(values[name])
-            if new is not None:
-                changes[name] = [None, new]
+            if type(value) not in _PLAIN:
+                value = jsonable(value)
+                if value is None:
+                    continue
+            changes[name] = [None, value]
+        changes = dict(sorted(changes.items()))
         self._entry(entity, key, delegation_id, "create")["changes"].update(changes)
 
     def updated(self, obj, fields: dict) -> None:

@@ -34,6 +34,7 @@ class Meeting(db.Model):
 
     __tablename__ = "meeting"
     __table_args__ = (
+        # Also the index of delegation_id (its leading column): a second one only slowed imports.
         UniqueConstraint("delegation_id", "key"),
         CheckConstraint('"end" > start', name="ends_after_start"),
         # The room must be one of the meeting's venue.
@@ -43,7 +44,7 @@ class Meeting(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegation.id"), index=True)
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegation.id"))
     key: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
     native_title: Mapped[str | None] = mapped_column(String(300))
@@ -101,10 +102,11 @@ class Meeting(db.Model):
 
 class Attendance(db.Model):
     __tablename__ = "attendance"
+    # Also the index of meeting_id (its leading column).
     __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     role: Mapped[str] = mapped_column(String(20), default="required")
     position: Mapped[int] = mapped_column(default=0)
