@@ -216,6 +216,21 @@ def zone_name(zone: str) -> str:
     return _zone_name(current_language(), zone)
 
 
+@lru_cache(maxsize=1024)
+def _language_name(language: str, code: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(language).languages.get(code.split("-")[0], code)
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def language_name(code: str) -> str:
+    """A language code as the reader names it: Korean, 韓国語, 한국어 for ko."""
+    return _language_name(current_language(), code)
+
+
 def format_timestamp(value: datetime) -> str:
     """A moment with its date: Wed 25 Sep 2024, 14:00 / 2024年9月25日(水) 14:00."""
     return f"{format_day(value, 'weekday_date')} {format_clock(value)}"

@@ -61,6 +61,18 @@ PERSON_ROLE_LABELS = {
     "staff": _l("staff"),
     "guest": _l("guest"),
 }
+ACCESS_ROLE_LABELS = {
+    "owner": _l("owner"),
+    "editor": _l("editor"),
+    "viewer": _l("viewer"),
+    "host": _l("host"),
+}
+NOTICE_STATE_LABELS = {
+    "pending": _l("waiting to be sent"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+}
 LINK_USE_LABELS = {
     "calendar": _l("calendar feed"),
     "page": _l("share page"),
@@ -109,6 +121,34 @@ def attendee_role_label(role: str) -> str:
 
 def person_role_label(role: str) -> str:
     return _label(PERSON_ROLE_LABELS, role)
+
+
+def access_role_label(role: str) -> str:
+    return _label(ACCESS_ROLE_LABELS, role)
+
+
+def filter_problem(error) -> str:
+    """A ``finding.FilterError`` in the reader's words: 'status: must be one of …'."""
+    if error.field == "status":
+        from scheduler.models import MEETING_STATUSES
+
+        problem = _(
+            "must be one of %(choices)s",
+            choices=", ".join(status_label(code) for code in MEETING_STATUSES),
+        )
+    elif error.field == "q":
+        problem = _("search for at most 200 characters")
+    elif error.field == "day":
+        problem = _("a date like 2024-09-02")
+    elif error.field == "mode":
+        problem = _("room or person")
+    else:
+        problem = error.message
+    return f"{error.field}: {problem}"
+
+
+def notice_state_label(state: str) -> str:
+    return _label(NOTICE_STATE_LABELS, state)
 
 
 def use_label(used_for: str) -> str:
@@ -377,6 +417,8 @@ def register_template_helpers(app) -> None:
     app.add_template_filter(attendee_role_label, "attendee_role")
     app.add_template_filter(person_role_label, "person_role")
     app.add_template_filter(use_label, "use_label")
+    app.add_template_filter(notice_state_label, "notice_state")
+    app.add_template_filter(access_role_label, "access_role")
     app.add_template_filter(honorific, "honorific")
     app.add_template_filter(addressed, "addressed")
     app.add_template_global(weekday_label)

@@ -238,3 +238,33 @@ def test_without_a_role_the_history_does_not_exist(app, client, visit, _test_pas
         data={"email": "stranger@example.org", "password": TEST_PASSWORD, "csrf_token": token},
     )
     assert stranger.get(URL).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "status_word", "moment"),
+    [
+        ("en", "tentative", "Wed 25 Sep 2024"),
+        ("ko", "미정", "2024년 9월 25일"),
+        ("ja", "仮", "2024年9月25日"),
+    ],
+)
+def test_history_values_are_words_and_dates_in_the_readers_language(
+    app, client, visit, language, status_word, moment
+):
+    """Stored codes and ISO instants are made words where the language is known."""
+    from datetime import UTC, datetime
+
+    def change(session):
+        meeting = session.scalar(select(Meeting).where(Meeting.key == "cmic"))
+        meeting.status = "tentative"
+        meeting.start = datetime(2024, 9, 25, 1, 0, tzinfo=UTC)
+
+    _edit(app, change, email="coordinator@example.org")
+    page = client.get(URL, headers={"Accept-Language": language}).get_data(as_text=True)
+    newest = _entries(_listed(page))[0]
+    after = re.findall(r'<td class="after">(.*?)</td>', newest, re.S)
+    assert any(status_word in cell for cell in after), after
+    assert any(moment in cell and "UTC" in cell for cell in after), after
+    if language != "en":
+        assert not any(cell.strip() in ("tentative", "confirmed") for cell in after)
+        assert "2024-09-25T" not in newest

@@ -17,7 +17,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from scheduler import i18n
-from tests.test_access_web import KEY, VALUES, _client, accounts  # noqa: F401 (fixture)
+from tests.test_access_web import (  # noqa: F401 (fixture)
+    KEY,
+    ROLES,
+    SPARE,
+    VALUES,
+    _client,
+    accounts,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "scheduler" / "translations"
@@ -249,7 +256,8 @@ def test_every_page_reads_in_korean_and_japanese(app, accounts, reference_docume
     # Data: the document's strings, the other visit, accounts' addresses, zone names.
     data = _data_strings(reference_document) + [
         "Somebody else's visit",
-        "admin@example.org",
+        *(f"{role}@example.org" for role in ROLES),  # owner@example.org is data, not a word
+        SPARE,
         "Asia/Tokyo",
         "Asia/Seoul",
         "Delegation scheduler",  # never shown in ko/ja: checked below by its translation

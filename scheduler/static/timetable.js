@@ -61,6 +61,7 @@
   function options() {
     return {
       view: "resourceTimeGridDay",
+      locale: document.documentElement.lang || "en",
       date: config.day,
       headerToolbar: {start: "", center: "", end: ""},
       allDaySlot: false,

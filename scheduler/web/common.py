@@ -5,6 +5,7 @@ Meetings, people, venues and the delegations area all import from here, never fr
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from functools import lru_cache, wraps
 from zoneinfo import available_timezones
@@ -76,25 +77,55 @@ def gap_text(note, arrives: datetime) -> str:
     )
 
 
-def history_value(value) -> str:
-    """A history value as a person reads it: attendees as 'lim (chair)', lists joined, '—'."""
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Fields whose stored values are codes, and the words for them.
+_CODED_FIELDS = {
+    "status": wording.status_label,
+    "kind": wording.kind_label,
+}
+
+
+def history_value(value, field: str | None = None, entity: str | None = None) -> str:
+    """A history value as a person reads it, in their language: codes as words (confirmed,
+    owner, ko), instants and dates as the language writes them, attendees as 'lim (chair)',
+    lists joined, '—' for nothing. The history keeps the codes; the words are made here."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, list):
-        return ", ".join(_history_item(v) for v in value)
+        return ", ".join(_history_item(v, field, entity) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {history_value(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {history_value(v, k, entity)}" for k, v in value.items())
+    if isinstance(value, str):
+        if field in _CODED_FIELDS:
+            return _CODED_FIELDS[field](value)
+        if field == "role":
+            if entity == "membership":
+                return wording.access_role_label(value)
+            return wording.person_role_label(value)
+        if field in ("languages", "language"):
+            return i18n.language_name(value)
+        if _INSTANT.fullmatch(value):
+            moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+            return gettext("%(moment)s UTC", moment=i18n.format_timestamp(moment))
+        if _DATE.fullmatch(value):
+            try:
+                return i18n.format_day(datetime.strptime(value, "%Y-%m-%d"), "weekday_date")
+            except ValueError:
+                pass
     text = str(value)
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _history_item(value) -> str:
+def _history_item(value, field: str | None, entity: str | None) -> str:
     if isinstance(value, dict) and "person" in value:
         role = value.get("role")
-        return value["person"] + (f" ({role})" if role and role != "required" else "")
-    return history_value(value)
+        if role and role != "required":
+            return f"{value['person']} ({wording.attendee_role_label(role)})"
+        return value["person"]
+    return history_value(value, field, entity)
 
 
 def signed_in() -> bool:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from scheduler import wording
 from scheduler.agenda.spreadsheet_import import import_workbook, is_workbook
 from scheduler.extensions import db
 from scheduler.itinerary import access
@@ -170,7 +171,7 @@ def programme(key: str):
         wanted = request.args.get("day", "")
         day = None if wanted == "all" else parse_day(wanted)
     except FilterError as exc:
-        abort(400, description=f"{exc.field}: {exc.message}")
+        abort(400, description=wording.filter_problem(exc))
     delegation = delegation_or_404(key)
     host = bool(current_access() and current_access().is_host)  # loaded and restricted
     partial = wanted != "all" and not found.active and not host

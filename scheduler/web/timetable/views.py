@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from scheduler import wording
 from scheduler.extensions import db
 from scheduler.itinerary.document import load_meeting
 from scheduler.itinerary.editing import local_to_utc
@@ -55,7 +56,7 @@ def _bad_input(error: BadInput):
 def _bad_filter(error: FilterError):
     if request.path.endswith(".json"):
         return jsonify({"error": {"field": error.field, "message": error.message}}), 400
-    abort(400, description=f"{error.field}: {error.message}")
+    abort(400, description=wording.filter_problem(error))
 
 
 def _labels() -> dict[str, str]:
