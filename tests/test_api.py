@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.itinerary.access import grant_role
@@ -479,3 +479,19 @@ def test_a_suggestion_through_the_api_places_the_demo_requests(app, client, toke
         assert {e.key for e in entries} == wanted
         assert {e.user.email for e in entries} == {"editor@example.org"}
     assert client.get(f"{url}/999", headers=viewer).status_code == 404
+
+
+def test_creating_a_meeting_past_the_meeting_limit_answers_422_naming_the_setting(
+    app, client, tokens
+):
+    with app.app_context():
+        app.config["DOCUMENT_MAX_MEETINGS"] = db.session.scalar(select(func.count(Meeting.id)))
+    response = client.post(
+        f"/api/v1/delegations/{KEY}/meetings",
+        json={"title": "X", "start": "2024-09-25T09:00", "end": "2024-09-25T10:00"},
+        headers=bearer(tokens["owner"]),
+    )
+    assert response.status_code == 422
+    assert "DOCUMENT_MAX_MEETINGS" in response.get_json()["errors"][0]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(Meeting).where(Meeting.title == "X")) is None

@@ -652,3 +652,14 @@ def test_garbled_hidden_or_select_values_are_refused_without_a_500(
     response = post(client, f"{BASE}/meetings/morning", data)
     assert response.status_code in (409, 422), response.status_code
     assert stored(app, "morning")["title"] == "Morning briefing"
+
+
+def test_a_new_meeting_past_the_meeting_limit_is_refused_and_nothing_is_saved(client, app, visit):
+    """The limit an import keeps to (DOCUMENT_MAX_MEETINGS) holds for the form too."""
+    app.config["DOCUMENT_MAX_MEETINGS"] = meeting_count(app)
+    response = post(client, f"{BASE}/meetings/new", meeting_data(visit, key="lunch"))
+    assert response.status_code == 422
+    assert "the most it may have" in html.unescape(response.get_data(as_text=True))
+    assert stored(app, "lunch") is None
+    app.config["DOCUMENT_MAX_MEETINGS"] = meeting_count(app) + 1
+    assert post(client, f"{BASE}/meetings/new", meeting_data(visit, key="lunch")).status_code == 302

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -68,6 +68,28 @@ class StaleMeetingError(Exception):
     def __init__(self, meeting_id: int):
         self.meeting_id = meeting_id
         super().__init__("this meeting was changed by someone else after you opened it")
+
+
+class TooManyMeetings(Exception):
+    """The delegation already has the most meetings one may have (``DOCUMENT_MAX_MEETINGS``,
+    the limit an import keeps to as well)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(
+            f"a delegation may have at most {limit:,} meetings (setting DOCUMENT_MAX_MEETINGS)"
+        )
+
+
+def meeting_limit() -> int:
+    """The setting an import checks too, from the app's configuration when there is one."""
+    from flask import current_app, has_app_context
+
+    from scheduler.itinerary.json_input import Limits
+
+    if has_app_context():
+        return Limits.from_config(current_app.config).max_meetings
+    return Limits().max_meetings
 
 
 # --------------------------------------------------------------------------- local times
@@ -241,7 +263,14 @@ def create_meeting(
     *,
     user_id: int | None = None,
 ) -> Meeting:
-    """A new meeting of the delegation; its key from the title when none is given."""
+    """A new meeting of the delegation; its key from the title when none is given.
+    TooManyMeetings when the delegation already has as many as one may have."""
+    limit = meeting_limit()
+    count = session.scalar(
+        select(func.count(Meeting.id)).where(Meeting.delegation_id == delegation.id)
+    )
+    if count >= limit:
+        raise TooManyMeetings(limit)
     meeting = Meeting(
         delegation_id=delegation.id,
         key=key or unused_meeting_key(session, delegation.id, slugify(changes.title)),

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.itinerary.conflict_data import load_snapshot
-from scheduler.itinerary.editing import MeetingChanges, create_meeting, update_meeting
+from scheduler.itinerary.editing import (
+    MeetingChanges,
+    TooManyMeetings,
+    create_meeting,
+    update_meeting,
+)
 from scheduler.models import Delegation, Meeting, MeetingRequest, Organization, Person, Venue
 from scheduler.suggest.solver import RequestInfo, solve
 
@@ -187,7 +192,11 @@ def apply_proposal(
             )
         )
         if meeting is None:
-            saved.append(create_meeting(session, delegation, changes, request.key, user_id=user_id))
+            try:
+                meeting = create_meeting(session, delegation, changes, request.key, user_id=user_id)
+            except TooManyMeetings as exc:
+                raise ProposalOutdated(f"{request.key}: {exc}") from None
+            saved.append(meeting)
         elif meeting.status == "confirmed":
             raise ProposalOutdated(f"{request.key}: its meeting has been confirmed meanwhile")
         else:

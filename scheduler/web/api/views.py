@@ -20,6 +20,7 @@ from scheduler.itinerary.document import (
 )
 from scheduler.itinerary.editing import (
     StaleMeetingError,
+    TooManyMeetings,
     create_meeting,
     set_meeting_status,
     slugify,
@@ -295,7 +296,13 @@ def create_meeting_view(data, key):
     data = {k: v for k, v in data.items() if v is not None}
     data.setdefault("key", unused_meeting_key(db.session, delegation.id, slugify(data["title"])))
     changes = _changes(delegation, data)
-    meeting = create_meeting(db.session, delegation, changes, data["key"], user_id=api_user().id)
+    try:
+        meeting = create_meeting(
+            db.session, delegation, changes, data["key"], user_id=api_user().id
+        )
+    except TooManyMeetings as exc:
+        db.session.rollback()
+        abort(422, problems=[("$", str(exc))])
     db.session.commit()
     return _meeting_response(_reloaded(delegation.key, meeting.key), 201)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from scheduler.itinerary.document import load_meeting
 from scheduler.itinerary.editing import (
     MeetingChanges,
     StaleMeetingError,
+    TooManyMeetings,
     changed_since,
     check_version,
     create_meeting,
@@ -409,6 +410,17 @@ def _save(page: MeetingPage, changes: MeetingChanges):
     except (StaleMeetingError, StaleDataError):
         page.show_stale()
         return page.render(409)
+    except TooManyMeetings as exc:
+        db.session.rollback()
+        flash(
+            _(
+                "This delegation has %(limit)s meetings, the most it may have (cancelled "
+                "ones count too): ask the administrator to raise the limit.",
+                limit=format_number(exc.limit),
+            ),
+            "error",
+        )
+        return page.render(422)
     except IntegrityError:
         if page.meeting is not None:
             raise
