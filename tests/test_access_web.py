@@ -11,7 +11,7 @@ import json
 
 import pypdf
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.itinerary.access import ALLOWED, grant_role
@@ -283,3 +283,24 @@ def test_a_viewer_may_see_the_timetable_but_not_move_meetings(app, accounts):
         headers={"X-CSRFToken": token},
     )
     assert check.status_code == 403
+
+
+def test_a_hosts_pdf_is_a_stored_copy_of_its_own_never_the_coordinators(app, accounts):
+    """Rendered by the job like every copy, and kept apart from the owner's full copy."""
+    from scheduler.models import RenderedPdf
+
+    owner_pdf = fetch_pdf(_client(app, "owner"), f"/delegations/{KEY}/agenda.pdf")
+    assert owner_pdf.status_code == 200
+    host = _client(app, "host")
+    first = host.get(f"/delegations/{KEY}/agenda.pdf")
+    assert first.status_code == 202  # not the owner's stored copy, and not rendered in-request
+    host_pdf = fetch_pdf(host, f"/delegations/{KEY}/agenda.pdf")
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(host_pdf.data)).pages)
+    assert "CMIC" in text and "Astellas" not in text
+    again = host.get(f"/delegations/{KEY}/agenda.pdf")
+    assert again.status_code == 200 and again.data == host_pdf.data  # stored
+    with app.app_context():
+        coordinators_copies = select(func.count(RenderedPdf.id)).where(
+            RenderedPdf.audience == "coordinator"
+        )
+        assert db.session.scalar(coordinators_copies) == 2  # the owner's and the host's

@@ -94,6 +94,8 @@ class PdfKey:
     # The coordinators' copy prints override reasons, which raise no revision: the latest one.
     latest_override: int | None = None
     language: str = "en"  # the copy's language: en, ko, ja
+    # A host's copy: only that organisation's meetings (access.restrict_to_host).
+    host_organization_id: int | None = None
 
     @classmethod
     def for_copy(
@@ -107,6 +109,7 @@ class PdfKey:
         estimate_travel: bool = True,
         latest_override: int | None = None,
         language: str | None = None,
+        host_organization_id: int | None = None,
     ) -> PdfKey:
         return cls(
             delegation_id=delegation.id,
@@ -121,6 +124,7 @@ class PdfKey:
             renderer=renderer_fingerprint(),
             latest_override=latest_override,
             language=language or current_language(),
+            host_organization_id=host_organization_id,
         )
 
     @property

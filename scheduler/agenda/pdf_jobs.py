@@ -52,6 +52,8 @@ class CopySpec:
     estimate_travel: bool = True
     # The copy's language; None: the person's (a release renders each person's copy ahead).
     language: str | None = None
+    # A host's copy of the coordinators' agenda: only this organisation's meetings.
+    host_organization_id: int | None = None
 
     def language_for(self, person: Person | None) -> str:
         return self.language or getattr(person, "language", None) or "en"
@@ -74,6 +76,10 @@ def _programme(session: Session, spec: CopySpec) -> tuple[Delegation, Person | N
         delegation = published_programme(session, delegation)
     else:
         delegation = load_delegation(session, delegation.key)
+        if delegation is not None and spec.host_organization_id is not None:
+            from scheduler.itinerary.access import restrict_to_host
+
+            restrict_to_host(session, delegation, spec.host_organization_id)
     if delegation is None:
         return None
     person = None
@@ -106,6 +112,7 @@ def key_for(delegation: Delegation, person: Person | None, spec: CopySpec) -> Pd
         estimate_travel=spec.estimate_travel,
         latest_override=latest_override,
         language=spec.language_for(person),
+        host_organization_id=spec.host_organization_id,
     )
 
 
@@ -184,6 +191,9 @@ def _render(delegation: Delegation, person: Person | None, spec: CopySpec) -> by
         from scheduler.itinerary.conflicts import check_delegation
 
         conflicts = check_delegation(db.session, delegation, estimate_travel=spec.estimate_travel)
+        if spec.host_organization_id is not None:  # as the host's pages show them
+            keys = {m.key for m in delegation.meetings}
+            conflicts = [c for c in conflicts if set(c.meetings) <= keys]
         from scheduler.itinerary.review import overrides_by_conflict
 
         agenda = build_agenda(

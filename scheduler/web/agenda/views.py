@@ -12,7 +12,6 @@ from scheduler.agenda.render import (
     PaperError,
     paper_size,
     render_agenda_html,
-    render_agenda_pdf,
 )
 from scheduler.agenda.spreadsheet import MIME_TYPE, programme_workbook
 from scheduler.extensions import db
@@ -83,20 +82,15 @@ def coordinator_pdf(key: str) -> Response:
     except PaperError as exc:
         abort(400, description=str(exc))
     delegation = delegation_or_404(key)
-    if current_access().is_host:
-        # A host's copy is its own part of the programme: never the cached coordinators' copy.
-        data = render_agenda_pdf(_coordinator_agenda(delegation), paper=paper)
-        return download_response(
-            data,
-            "application/pdf",
-            copy_filename(key, None, COORDINATOR, delegation.revision, paper),
-        )
+    granted = current_access()
+    # A host's copy is its own part of the programme, rendered and stored as a copy of its own.
     spec = CopySpec(
         COORDINATOR,
         delegation.id,
         estimate_travel=estimate_travel(),
         paper=paper,
         language=current_language(),
+        host_organization_id=granted.host_organization_id if granted.is_host else None,
     )
     pdf_key = key_for(delegation, None, spec)
     filename = copy_filename(key, None, COORDINATOR, delegation.revision, paper)
