@@ -131,14 +131,14 @@ def _venues(connection: Connection, delegation: Delegation) -> dict[int, FeedVen
             )
             .where(Venue.delegation_id == delegation.id)
             .order_by(Venue.key)
-        )
+        ).all()
     }
     rooms = connection.execute(
         select(Room.venue_id, Room.id, Room.key, Room.name)
         .join(Venue, Venue.id == Room.venue_id)
         .where(Venue.delegation_id == delegation.id)
         .order_by(Room.venue_id, Room.key)
-    )
+    ).all()
     for venue_id, *room in rooms:
         venues[venue_id].rooms.append(FeedRoom(*room))
     return venues
@@ -199,7 +199,7 @@ def _draft(session: Session, delegation: Delegation, person: Person | None) -> l
         )
         .where(Meeting.id.in_(shown))
         .order_by(Meeting.start, Meeting.end, Meeting.key)
-    )
+    ).all()
     for (id_, key, title, native_title, kind, status, start, end, venue_id, room_id,
          online_url, agenda, sequence, created_at, updated_at) in rows:  # fmt: skip
         venue = venues.get(venue_id) if venue_id is not None else None
@@ -231,7 +231,7 @@ def _draft(session: Session, delegation: Delegation, person: Person | None) -> l
         .join(Person, Person.id == Attendance.person_id)
         .where(Attendance.meeting_id.in_(shown))
         .order_by(Attendance.meeting_id, Attendance.position, Attendance.id)
-    )
+    ).all()
     for meeting_id, role, position, *who in attendances:
         found = people.get(who[0])
         if found is None:
@@ -249,7 +249,7 @@ def _draft(session: Session, delegation: Delegation, person: Person | None) -> l
         .join(Organization, Organization.id == MeetingOrganization.organization_id)
         .where(MeetingOrganization.meeting_id.in_(shown))
         .order_by(MeetingOrganization.meeting_id, MeetingOrganization.position)
-    )
+    ).all()
     for meeting_id, *organization in links:
         found = organizations.get(organization[0])
         if found is None:
@@ -268,7 +268,7 @@ def _released(session: Session, delegation: Delegation, release, person: Person 
             select(*_PERSON_COLUMNS)
             .where(Person.delegation_id == delegation.id)
             .order_by(Person.key)
-        )
+        ).all()
     ]
     organizations = [
         FeedOrganization(*row)
@@ -276,7 +276,7 @@ def _released(session: Session, delegation: Delegation, release, person: Person 
             select(Organization.id, Organization.key, Organization.name, Organization.native_name)
             .where(Organization.delegation_id == delegation.id)
             .order_by(Organization.key)
-        )
+        ).all()
     ]
     loaded = FeedDelegation(
         delegation.id,
