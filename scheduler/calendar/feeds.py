@@ -30,8 +30,6 @@ from scheduler.models import (
     Meeting,
     MeetingOrganization,
     Person,
-    Room,
-    Venue,
 )
 from scheduler.wording import attendee_role_label
 
@@ -59,10 +57,15 @@ class Text(vText):
     """
 
     def to_ical(self) -> bytes:
-        text = str(self).replace("\r\n", "\n").replace("\r", "\n")
-        for char, escaped in (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n")):
-            text = text.replace(char, escaped)
-        return text.encode(self.encoding)
+        return escape_text(str(self)).encode(self.encoding)
+
+
+def escape_text(text: str) -> str:
+    """A TEXT value escaped as RFC 5545 says (backslash first)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for char, escaped in (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n")):
+        text = text.replace(char, escaped)
+    return text
 
 
 @dataclass(frozen=True)
@@ -132,22 +135,37 @@ def build_feed(
     calendar.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))
 
+    from scheduler.calendar.event_text import event_bytes
+    from scheduler.i18n import current_language
+
+    context = (current_language(), delegation.key, agenda_url, settings.uid_domain)
+    words = feed_words()
     events, zones_used, years = [], set(), set()
     for meeting in meetings:
-        event, zones = _event_bytes(delegation, meeting, agenda_url, settings.uid_domain)
-        events.append(event)
-        zones_used |= zones
+        key = (context, _shown_by_event(meeting))
+        with _event_lock:
+            found = _event_cache.get(key)
+            if found is not None:
+                _event_cache.move_to_end(key)
+        if found is None:
+            found = event_bytes(delegation, meeting, agenda_url, settings.uid_domain, words)
+            with _event_lock:
+                _event_cache[key] = found
+                if len(_event_cache) > _EVENT_CACHE_SIZE:
+                    _event_cache.popitem(last=False)
+        events.append(found[0])
+        zones_used |= found[1]
         years.add(meeting.start.year)
         years.add(meeting.end.year)
+    timezones = b""
     if zones_used:
         first, last = date(min(years) - 1, 12, 1), date(max(years) + 1, 2, 1)
-        for tzid in sorted(zones_used):
-            calendar.add_component(vtimezone(tzid, first, last))
-    # The same bytes as adding the events to the calendar: a component's bytes are its
-    # lines, then its subcomponents', then its END line.
+        timezones = b"".join(vtimezone_bytes(tzid, first, last) for tzid in sorted(zones_used))
+    # The same bytes as adding the zones and events to the calendar: a component's bytes are
+    # its lines, then its subcomponents', then its END line.
     head = calendar.to_ical()
     assert head.endswith(_CALENDAR_END)
-    return head[: -len(_CALENDAR_END)] + b"".join(events) + _CALENDAR_END
+    return head[: -len(_CALENDAR_END)] + timezones + b"".join(events) + _CALENDAR_END
 
 
 _CALENDAR_END = b"END:VCALENDAR\r\n"
@@ -156,60 +174,45 @@ _event_cache: OrderedDict = OrderedDict()
 _event_lock = threading.Lock()
 
 
-def _event_inputs(delegation: Delegation, meeting: Meeting, agenda_url: str, uid_domain: str):
-    """Everything meeting_event reads, as plain values: the key of its bytes."""
+def _shown_by_event(meeting) -> tuple:
+    """Everything a meeting's VEVENT shows, as plain values: the key of its bytes in this
+    process (with the language, delegation key, link and UID domain beside it), so a feed
+    rebuilt after an edit writes only the meetings that changed."""
     venue, room = meeting.venue, meeting.room
     return (
-        delegation.id,
-        delegation.key,
-        agenda_url,
-        uid_domain,
-        tuple(getattr(meeting, c.key, None) for c in Meeting.__table__.c),
-        None if venue is None else tuple(getattr(venue, c.key, None) for c in Venue.__table__.c),
-        None if room is None else tuple(getattr(room, c.key, None) for c in Room.__table__.c),
+        meeting.key,
+        meeting.title,
+        meeting.native_title,
+        meeting.status,
+        meeting.start,
+        meeting.end,
+        meeting.zone_name,
+        meeting.online_url,
+        meeting.agenda,
+        meeting.sequence,
+        meeting.created_at,
+        meeting.updated_at,
+        None
+        if venue is None
+        else (venue.name, venue.native_name, venue.address, venue.latitude, venue.longitude),
+        None if room is None else room.name,
         tuple(
-            (
-                a.role,
-                a.position,
-                a.person_id,
-                a.person.name,
-                a.person.native_name,
-                a.person.title,
-                a.person.email,
-                a.person.display_name,
-            )
+            (a.role, a.person.name, a.person.native_name, a.person.title, a.person.email)
             for a in meeting.attendances
         ),
         tuple((o.name, o.native_name) for o in meeting.organizations),
-        meeting.sequence,
-        meeting.zone_name,
     )
-
-
-def _event_bytes(
-    delegation: Delegation, meeting: Meeting, agenda_url: str, uid_domain: str
-) -> tuple[bytes, frozenset[str]]:
-    """A meeting's VEVENT bytes, kept in this process under everything they depend on: a
-    feed rebuilt after an edit serialises only the meetings that changed."""
-    key = repr(_event_inputs(delegation, meeting, agenda_url, uid_domain))
-    with _event_lock:
-        found = _event_cache.get(key)
-        if found is not None:
-            _event_cache.move_to_end(key)
-            return found
-    event, zones = meeting_event(delegation, meeting, agenda_url, uid_domain)
-    found = (event.to_ical(), frozenset(zones))
-    with _event_lock:
-        _event_cache[key] = found
-        if len(_event_cache) > _EVENT_CACHE_SIZE:
-            _event_cache.popitem(last=False)
-    return found
 
 
 @lru_cache(maxsize=256)
 def vtimezone(tzid: str, first: date, last: date) -> Timezone:
     """A VTIMEZONE for [first, last] only: a few transitions, no long RDATE lists for Outlook."""
     return Timezone.from_tzid(tzid, first_date=first, last_date=last)
+
+
+@lru_cache(maxsize=256)
+def vtimezone_bytes(tzid: str, first: date, last: date) -> bytes:
+    return vtimezone(tzid, first, last).to_ical()
 
 
 def event_times(start: datetime, end: datetime, zone_name: str) -> tuple[datetime, datetime]:
@@ -247,21 +250,19 @@ def meeting_event(
     event.add("DTEND", end)
     event.add("STATUS", EVENT_STATUS[meeting.status])
     event.add("TRANSP", "TRANSPARENT" if meeting.is_cancelled else "OPAQUE")
-    summary = (
-        _("Cancelled: %(title)s", title=meeting.title) if meeting.is_cancelled else meeting.title
-    )
-    event.add("SUMMARY", Text(summary))
+    words = feed_words()
+    event.add("SUMMARY", Text(event_summary(meeting, words)))
     location = meeting_location(meeting)
     if location:
         event.add("LOCATION", Text(location))
     venue = meeting.venue
     if venue is not None and venue.latitude is not None and venue.longitude is not None:
         event.add("GEO", (venue.latitude, venue.longitude))
-    event.add("DESCRIPTION", Text(meeting_description(meeting, agenda_url)))
+    event.add("DESCRIPTION", Text(meeting_description(meeting, agenda_url, words)))
     event.add("URL", agenda_url)
     if meeting.online_url:
         event.conferences = [
-            Conference(meeting.online_url, feature="VIDEO", label=_("Join online"))
+            Conference(meeting.online_url, feature="VIDEO", label=words.join_online)
         ]
     organizer = next(
         (a.person for a in meeting.attendances if a.role == "chair" and a.person.email), None
@@ -281,9 +282,14 @@ def meeting_event(
 _PARAMETER_LOOKALIKES = str.maketrans({"\\": "\N{REVERSE SOLIDUS OPERATOR}"})
 
 
+def person_common_name(person: Person) -> str:
+    """The CN parameter of a person's ORGANIZER or ATTENDEE line."""
+    return person.display_name.translate(_PARAMETER_LOOKALIKES)
+
+
 def _address(person: Person, role: str | None = None) -> vCalAddress:
     address = vCalAddress(f"mailto:{person.email}")
-    address.params["CN"] = person.display_name.translate(_PARAMETER_LOOKALIKES)
+    address.params["CN"] = person_common_name(person)
     if role is not None:
         address.params["ROLE"] = role
     return address
@@ -302,21 +308,63 @@ def meeting_location(meeting: Meeting) -> str:
     return ", ".join(parts)
 
 
-def meeting_description(meeting: Meeting, agenda_url: str) -> str:
+@dataclass(frozen=True)
+class FeedWords:
+    """The phrases of a feed's events in the current language, looked up once a build:
+    a gettext call costs tens of microseconds, and a feed has thousands of them."""
+
+    cancelled_title: str  # "%(title)s" placeholders kept, filled with ``%``
+    is_cancelled: str
+    tentative: str
+    agenda: str
+    organisations: str
+    attendees: str
+    join_online: str
+    join_online_url: str
+    programme_url: str
+    roles: dict[str, str]
+
+
+def feed_words() -> FeedWords:
+    from scheduler.models.meeting import ATTENDEE_ROLES
+
+    # Filling a placeholder with itself gives the translation as gettext formats it.
+    return FeedWords(
+        cancelled_title=_("Cancelled: %(title)s", title="%(title)s"),
+        is_cancelled=_("This meeting is cancelled."),
+        tentative=_("Tentative: not yet confirmed."),
+        agenda=_("Agenda:"),
+        organisations=_("Organisations:"),
+        attendees=_("Attendees:"),
+        join_online=_("Join online"),
+        join_online_url=_("Join online: %(url)s", url="%(url)s"),
+        programme_url=_("Programme: %(url)s", url="%(url)s"),
+        roles={role: attendee_role_label(role) for role in ATTENDEE_ROLES},
+    )
+
+
+def event_summary(meeting: Meeting, words: FeedWords) -> str:
+    if meeting.is_cancelled:
+        return words.cancelled_title % {"title": meeting.title}
+    return meeting.title
+
+
+def meeting_description(meeting: Meeting, agenda_url: str, words: FeedWords | None = None) -> str:
     """Agenda, organisations and attendees in both scripts, the online link and the agenda page."""
+    words = words or feed_words()
     parts = []
     if meeting.native_title:
         parts.append(meeting.native_title)
     if meeting.is_cancelled:
-        parts.append(_("This meeting is cancelled."))
+        parts.append(words.is_cancelled)
     elif meeting.status == "tentative":
-        parts.append(_("Tentative: not yet confirmed."))
+        parts.append(words.tentative)
     if meeting.agenda:
-        parts.append(_("Agenda:") + f"\n{meeting.agenda}")
+        parts.append(words.agenda + f"\n{meeting.agenda}")
     organizations = meeting.organizations
     if organizations:
         names = [f"{o.name} ({o.native_name})" if o.native_name else o.name for o in organizations]
-        parts.append(_("Organisations:") + "\n" + "\n".join(f"- {name}" for name in names))
+        parts.append(words.organisations + "\n" + "\n".join(f"- {name}" for name in names))
     if meeting.attendances:
         lines = []
         for attendance in meeting.attendances:
@@ -325,12 +373,12 @@ def meeting_description(meeting: Meeting, agenda_url: str) -> str:
             if person.title:
                 line += f", {person.title}"
             if attendance.role != "required":
-                line += f" ({attendee_role_label(attendance.role)})"
+                line += f" ({words.roles[attendance.role]})"
             lines.append(line)
-        parts.append(_("Attendees:") + "\n" + "\n".join(lines))
+        parts.append(words.attendees + "\n" + "\n".join(lines))
     if meeting.online_url:
-        parts.append(_("Join online: %(url)s", url=meeting.online_url))
-    parts.append(_("Programme: %(url)s", url=agenda_url))
+        parts.append(words.join_online_url % {"url": meeting.online_url})
+    parts.append(words.programme_url % {"url": agenda_url})
     return "\n\n".join(parts)
 
 
