@@ -355,3 +355,15 @@ def test_a_persons_feed_is_rebuilt_when_one_of_their_meetings_or_what_it_shows_c
         db.session.commit()
     third = client.get(url, headers={"If-None-Match": second.headers["ETag"]})
     assert third.status_code == 200 and b"A renamed venue" in third.data
+
+
+def test_stored_feed_bytes_are_never_served_in_another_language(app, client, visit):
+    """The feed's own words follow the reader's language, so its stored copy does too."""
+    url = feed_url(token_of(app))
+    korean = client.get(url, headers={"Accept-Language": "ko"})
+    english = client.get(url, headers={"Accept-Language": "en"})
+    assert korean.status_code == english.status_code == 200
+    assert korean.data != english.data
+    assert korean.headers["ETag"] != english.headers["ETag"]
+    again = client.get(url, headers={"Accept-Language": "ko"})
+    assert again.data == korean.data

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.feeds import FEED_FORMAT_VERSION, FeedSettings
+from scheduler.i18n import current_language
 from scheduler.models import CalendarFeedValidator, Delegation, Person
 
 
@@ -144,6 +145,8 @@ def feed_fingerprint(
         delegation.timezone,
         settings.base_url,
         settings.uid_domain,
+        # The feed's own words ("Cancelled:", "Agenda:") follow the reader's language.
+        current_language(),
     ]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
