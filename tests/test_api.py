@@ -275,6 +275,23 @@ def test_put_reports_the_same_problems_as_import_itinerary(client, runner, token
     assert not_json.status_code == 422 and not_json.get_json()["errors"][0]["path"] == "$"
 
 
+def test_put_words_members_of_the_wrong_type(client, tokens):
+    # found by schemathesis: a list where the delegation object belongs was a 500
+    for body in (
+        {"delegation": [], "format": []},
+        {"delegation": "x"},
+        {"delegation": None, "meetings": {}},
+        [],
+        "text",
+    ):
+        response = client.put(
+            f"/api/v1/delegations/{KEY}", json=body, headers=bearer(tokens["owner"])
+        )
+        assert response.status_code == 422, body
+        paths = [e["path"] for e in response.get_json()["errors"]]
+        assert paths and all(isinstance(p, str) and p for p in paths), body
+
+
 def test_errors_under_api_are_json(client, tokens):
     headers = bearer(tokens["owner"])
     for method, url, status in (

@@ -207,6 +207,15 @@ def test_the_web_import_refuses_it_with_a_422_and_writes_nothing(
     assert delegations(app) == 0
 
 
+def test_the_web_import_words_members_of_the_wrong_type(app, client, login, quiet_log):
+    # a list where the delegation object belongs reached the access check and was a 500
+    response = _upload(client, b'{"delegation": [], "format": []}')
+    assert response.status_code == 422
+    text = page(response)
+    assert "Nothing was imported." in text and "is not of type" in text
+    assert delegations(app) == 0
+
+
 @pytest.mark.parametrize("name", sorted(BAD_DOCUMENTS))
 def test_the_command_refuses_it_and_writes_nothing(app, runner, tmp_path, name):
     data, path, message = BAD_DOCUMENTS[name]

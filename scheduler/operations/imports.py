@@ -30,7 +30,8 @@ def is_concurrent_write(error: Exception) -> bool:
 def import_as(session: Session, actor: User, document, *, prune: bool = False) -> ImportResult:
     """Import for ACTOR: over an existing delegation only with the right to edit it (else
     NoSuchDelegation or NotAllowed, nothing written); a new one makes ACTOR its owner."""
-    key = document.get("delegation", {}).get("key") if isinstance(document, dict) else None
+    inner = document.get("delegation") if isinstance(document, dict) else None
+    key = inner.get("key") if isinstance(inner, dict) else None  # else validation words it
     if isinstance(key, str):
         existing = session.scalar(select(Delegation.id).where(Delegation.key == key))
         if existing is not None:
