@@ -13,6 +13,7 @@ import hypothesis.strategies as st
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -113,8 +114,22 @@ def test_create_then_read_through_the_links(app, tokens, reference_document):  #
             return {"headers": headers}
 
         def validate_response(self, response, case, **kwargs):
-            case.validate_response(response, checks=CHECKS)
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except BaseException as failure:
+                failures.append(failure)
+                raise
 
-    run_state_machine_as_test(
-        Workflow, settings=settings(FAST, max_examples=30, stateful_step_count=4)
-    )
+    # Schemathesis steers which link to follow by what earlier runs produced (its
+    # TransitionController), and a solver run's answer depends on its time limit, so a
+    # replay can draw differently from the run it replays: hypothesis then raises
+    # FlakyStrategyDefinition. That says nothing about the API; schemathesis' own runner
+    # counts it a failure only when a check failed, and so do we.
+    failures: list[BaseException] = []
+    try:
+        run_state_machine_as_test(
+            Workflow, settings=settings(FAST, max_examples=30, stateful_step_count=4)
+        )
+    except FlakyStrategyDefinition:
+        if failures:
+            raise failures[0] from None
