@@ -36,12 +36,14 @@ from bench.private_postgres import PrivatePostgres  # noqa: E402
 
 class Log:
     def __init__(self):
-        self.entries: list[tuple[float, str, int, bool]] = []  # (time, kind, status, retry)
+        # (answered at, kind, status, Retry-After, asked at)
+        self.entries: list[tuple[float, str, int, bool, float]] = []
         self.lock = threading.Lock()
 
-    def add(self, kind, status, retry_after=False):
+    def add(self, kind, status, retry_after=False, asked=None):
+        now = time.monotonic()
         with self.lock:
-            self.entries.append((time.monotonic(), kind, status, retry_after))
+            self.entries.append((now, kind, status, retry_after, now if asked is None else asked))
 
 
 def _session(base, signed_in, kind, log):
@@ -60,10 +62,11 @@ def _session(base, signed_in, kind, log):
 def client(base, path, kind, log, stop, signed_in=False):
     session = _session(base, signed_in, kind, log)
     while not stop.is_set():
+        asked = time.monotonic()
         try:
             response = session.get(base + path, timeout=30)
             status = response.status_code
-            log.add(kind, status, "Retry-After" in response.headers)
+            log.add(kind, status, "Retry-After" in response.headers, asked)
             if status == 503 and "cannot reach its database" not in response.text:
                 log.add(kind + " (503 not our page)", 503)
         except requests.RequestException:
@@ -97,21 +100,31 @@ def phase_table(log: Log, marks: dict) -> None:
     print("| --- | --- | ---: | --- |")
     for name, start, end in phases:
         by_kind = defaultdict(lambda: defaultdict(int))
-        retry = defaultdict(int)
-        for at, kind, status, has_retry in log.entries:
+        retry, in_flight, coming_back = defaultdict(int), defaultdict(int), defaultdict(int)
+        for at, kind, status, has_retry, asked in log.entries:
             if start <= at < end:
                 by_kind[kind][status] += 1
                 retry[kind] += status == 503 and has_retry
+                # a success in the outage: asked before the server was down, or after
+                # pg_ctl was told to start it (it is up before pg_ctl sees it and returns)
+                if name == "database down" and status == 200:
+                    in_flight[kind] += asked < marks["db_down"]
+                    coming_back[kind] += asked >= marks["db_starting"]
         for kind in sorted(by_kind):
             statuses = by_kind[kind]
             shown = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
             if statuses.get(503):
                 shown += f" (Retry-After on {retry[kind]})"
+            if statuses.get(200) and name == "database down":
+                shown += (
+                    f"; of the 200s, {in_flight[kind]} asked before the server was down, "
+                    f"{coming_back[kind]} after it was told to start"
+                )
             print(f"| {name} | {kind} | {sum(statuses.values())} | {shown} |")
     back = marks["db_start"]
     failures = [
         at - back
-        for at, _, status, _ in log.entries
+        for at, _, status, _, _ in log.entries
         if back <= at < marks["kill"] and not 200 <= status < 400
     ]
     if failures:
@@ -161,7 +174,9 @@ def main() -> None:
             time.sleep(args.phase)
             marks["db_stop"] = time.monotonic()
             pg.stop("fast")
+            marks["db_down"] = time.monotonic()  # pg_ctl returns once the server is down
             time.sleep(args.outage)
+            marks["db_starting"] = time.monotonic()
             pg.start()
             marks["db_start"] = time.monotonic()
             time.sleep(args.phase)
