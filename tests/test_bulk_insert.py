@@ -100,3 +100,38 @@ def test_the_driver_executemany_stores_what_core_stores_on_sqlite(tmp_path, monk
     assert direct[0] == through_core[0]
     assert direct[1] == through_core[1]
     assert direct[2] == through_core[2]
+
+
+def _people_filter_finds_bulk_entries(url: str) -> None:
+    from scheduler.itinerary.history import history_query
+    from scheduler.models import Attendance, Delegation, Meeting, Person
+
+    document = _generated()
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        import_itinerary(db.session, document)
+        db.session.commit()
+        delegation = db.session.scalar(select(Delegation))
+        person = db.session.scalar(select(Person).order_by(Person.key))
+        attended = set(
+            db.session.scalars(
+                select(Meeting.key).join(Attendance).where(Attendance.person_id == person.id)
+            )
+        )
+        found = db.session.scalars(history_query(delegation.id, person=person.key)).all()
+        mentioned = {e.key for e in found if e.entity == "meeting"}
+        db.session.remove()
+        db.engine.dispose()
+    assert len(attended) > 5
+    assert mentioned == attended  # every creation naming them, written in bulk, is found
+
+
+def test_the_history_person_filter_finds_what_the_bulk_writer_wrote_sqlite(tmp_path):
+    # found on the history page: orjson writes '"person":"x"', the filter looked for
+    # json.dumps' '"person": "x"', so an import's meetings were missing from a person's view
+    _people_filter_finds_bulk_entries(f"sqlite:///{tmp_path}/bulk.sqlite")
+
+
+def test_the_history_person_filter_finds_what_the_bulk_writer_wrote_postgres(postgres_database):
+    _people_filter_finds_bulk_entries(postgres_database)

@@ -119,7 +119,10 @@ def record(
 def record_rows(session: Session, rows: Iterable[dict]) -> int:
     """Many entries in one statement (an import); each row as ``record``'s keywords."""
     now = utcnow()
-    batch = [{"at": now, "changes": {}, **row} for row in rows]
+    batch = list(rows)  # fresh dicts of the caller's: completed in place, not copied
+    for row in batch:
+        row.setdefault("at", now)
+        row.setdefault("changes", {})
     if not batch:
         return 0
     # Core's executemany, or COPY on PostgreSQL for an import's thousands (models/bulk.py).
@@ -182,9 +185,12 @@ def history_query(
     if meeting is not None:
         query = query.where(HistoryEntry.entity == "meeting", HistoryEntry.key == meeting)
     if person is not None:
-        # The JSON as written (json.dumps' own spacing), on SQLite and PostgreSQL alike.
-        mention = cast(HistoryEntry.changes, String).contains(
-            f'"person": "{person}"', autoescape=True
+        # The JSON as written, on SQLite and PostgreSQL alike: json.dumps' spacing from the
+        # ORM and Core, orjson's compact form from an import's bulk writer (models/bulk.py).
+        written = cast(HistoryEntry.changes, String)
+        mention = or_(
+            written.contains(f'"person": "{person}"', autoescape=True),
+            written.contains(f'"person":"{person}"', autoescape=True),
         )
         query = query.where(
             or_(
@@ -462,6 +468,14 @@ def _decision_rows(session: Session, obj, new: bool) -> list[dict]:
     return []
 
 
+def _creation_plan(names: tuple) -> list[tuple[str, str | None]]:
+    """The recorded fields of a created row of these field names, in the order of their
+    labels (a reference column is labelled by what it names: None here, its label below)."""
+    recorded = [name for name in names if name not in _SKIPPED_ON_CREATE]
+    labelled = [(_REFERENCES[n][0] if n in _REFERENCES else n, n) for n in recorded]
+    return [(name, None if name in _REFERENCES else label) for label, name in sorted(labelled)]
+
+
 class ImportHistory:
     """An import's history: one entry per entity it changes, written in one statement.
 
@@ -473,6 +487,7 @@ class ImportHistory:
         self.session = session
         self.entries: dict[tuple[str, str], dict] = {}
         self.keys_by_id: dict[str, dict] = {}  # column -> {id: key}, from the loader's own maps
+        self._plans: dict[tuple, list] = {}  # a row's field names -> created()'s plan
 
     def know(self, column: str, ids_by_key: dict) -> None:
         """The loader's key -> id map for a reference column, so no lookup costs a query."""
@@ -502,20 +517,26 @@ class ImportHistory:
         return entry
 
     def created(self, entity: str, key: str, delegation_id: int, fields: dict) -> None:
-        # diff({}, values) written out: called for every row of an import, so the fields that
-        # are never recorded are skipped before their values are made JSON, not after.
+        # diff({}, values) written out: called for every row of an import (tens of
+        # thousands), so the fields of a row's shape are sorted and sifted once per shape,
+        # and the fields that are never recorded are skipped before their values are made
+        # JSON, not after.
+        shape = tuple(fields)
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = self._plans[shape] = _creation_plan(shape)
         changes = {}
-        for name, value in fields.items():
-            if value is None or name in _SKIPPED_ON_CREATE or value == [] or value == {}:
+        for name, label in plan:
+            value = fields[name]
+            if value is None or value == [] or value == {}:
                 continue
-            if name in _REFERENCES:
-                name, value = self._readable(name, value)
+            if label is None:  # a reference: the key it names, and its label
+                label, value = self._readable(name, value)
             if type(value) not in _PLAIN:
                 value = jsonable(value)
                 if value is None:
                     continue
-            changes[name] = [None, value]
-        changes = dict(sorted(changes.items()))
+            changes[label] = [None, value]
         self._entry(entity, key, delegation_id, "create")["changes"].update(changes)
 
     def updated(self, obj, fields: dict) -> None:
