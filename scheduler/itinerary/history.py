@@ -528,11 +528,14 @@ class ImportHistory:
         changes = {}
         for name, label in plan:
             value = fields[name]
-            if value is None or value == [] or value == {}:
+            if value is None:
                 continue
             if label is None:  # a reference: the key it names, and its label
                 label, value = self._readable(name, value)
-            if type(value) not in _PLAIN:
+            kind = type(value)
+            if kind not in _PLAIN:
+                if (kind is list or kind is dict) and not value:
+                    continue
                 value = jsonable(value)
                 if value is None:
                     continue
