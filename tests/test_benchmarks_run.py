@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Each script makes its own databases (SQLite, or a PostgreSQL of its own): run once.
+pytestmark = pytest.mark.any_database
 
 TINY_RUNS = {
     "import.py": ["--sizes", "100", "200", "--no-postgres", "--repeat", "1"],

@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.slow
+# Its own SQLite database in a folder of its own, never the database under test: run once.
+pytestmark = [pytest.mark.slow, pytest.mark.any_database]
 
 
 def _free_port() -> int:

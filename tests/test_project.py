@@ -100,6 +100,7 @@ def test_feed_settings_come_from_the_environment(monkeypatch):
     assert settings["CALENDAR_UID_DOMAIN"] == "scheduler.example.org"
 
 
+@pytest.mark.any_database
 def test_code_is_ruff_clean():
     ruff = Path(sys.executable).with_name("ruff")
     command = [str(ruff)] if ruff.exists() else [sys.executable, "-m", "ruff"]
