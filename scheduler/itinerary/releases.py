@@ -415,6 +415,31 @@ class PublishedDelegation:
         return getattr(self._delegation, name)
 
 
+class PublishedStamp:
+    """The delegation row with the revision and time of what its share links show: all a
+    stored agenda copy's key and file name read, without loading the programme."""
+
+    def __init__(self, delegation: Delegation, version: int, created_at):
+        self._delegation = delegation
+        self.revision = version
+        self.updated_at = created_at
+
+    def __getattr__(self, name: str):
+        return getattr(self._delegation, name)
+
+
+def published_stamp(session: Session, delegation: Delegation):
+    """``published_programme``'s revision and time (the latest release's, else the draft's),
+    in one small query: a stored PDF is found, or a 304 answered, without the programme."""
+    row = session.execute(
+        select(Release.version, Release.created_at)
+        .where(Release.delegation_id == delegation.id)
+        .order_by(Release.version.desc())
+        .limit(1)
+    ).first()
+    return delegation if row is None else PublishedStamp(delegation, row.version, row.created_at)
+
+
 def published_meetings(delegation: Delegation, release: Release) -> list[PublishedMeeting]:
     """The meetings of RELEASE as objects the feeds and agendas read (``delegation`` loaded)."""
     venues = {v.key: v for v in delegation.venues}

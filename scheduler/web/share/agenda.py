@@ -18,7 +18,7 @@ from scheduler.agenda.render import (
 )
 from scheduler.extensions import db
 from scheduler.i18n import current_language
-from scheduler.itinerary.releases import published_programme
+from scheduler.itinerary.releases import published_programme, published_stamp
 from scheduler.models import Delegation, Person
 from scheduler.web.agenda.responses import (
     copy_filename,
@@ -69,7 +69,7 @@ def agenda_pdf(token: str) -> Response:
         abort(400, description=str(exc))
     entity = shared_entity_or_404(token, used_for="pdf")
     delegation, person = _whose_copy(entity)
-    published = published_programme(db.session, delegation)
+    published = published_stamp(db.session, delegation)  # the programme is the job's to load
     spec = CopySpec(
         SHARED,
         delegation.id,
@@ -77,10 +77,7 @@ def agenda_pdf(token: str) -> Response:
         paper,
         language=current_language(),
     )
-    person_copy = None
-    if person is not None:
-        person_copy = next((p for p in published.people if p.id == person.id), person)
-    key = key_for(published, person_copy, spec)
+    key = key_for(published, person, spec)
     person_key = person.key if person is not None else None
     filename = copy_filename(delegation.key, person_key, SHARED, published.revision, paper)
     return stored_pdf_or_preparing(spec, key, filename)
