@@ -29,9 +29,10 @@ def shared_person(entity: Delegation | Person) -> Person | None:
 class SharedFeed:
     """The feed of a delegation's or a person's share link.
 
-    ``stored_validators()`` costs one small query and is all a conditional GET needs when
-    nothing changed; ``build()`` reads the meetings, writes the bytes and stores their
-    validators for every worker (the caller commits).
+    ``stored_validators()`` costs one small query (no bytes) and is all a conditional GET
+    needs when nothing changed; ``stored()`` adds the stored bytes; ``build()`` reads the
+    meetings, writes the bytes and stores their validators for every worker (the caller
+    commits).
     """
 
     def __init__(self, session: Session, entity: Delegation | Person, settings: FeedSettings):
@@ -48,6 +49,10 @@ class SharedFeed:
 
     def stored_validators(self) -> FeedValidators | None:
         return stored_validators(self.session, self.entity, self.fingerprint)
+
+    def stored(self) -> FeedValidators | None:
+        """The stored validators with the stored bytes, or None (then ``build()``)."""
+        return stored_validators(self.session, self.entity, self.fingerprint, with_body=True)
 
     def build(self) -> tuple[bytes, FeedValidators]:
         # Thousands of small, cycle-free objects: a full collection per burst would walk

@@ -86,8 +86,9 @@ def calendar(token: str):
         request.environ, etag=validators.etag, last_modified=validators.last_modified
     ):
         return _with_validators(Response(status=304), validators)
-    if validators is not None and validators.body is not None:
-        body = validators.body  # built before under the same fingerprint
+    stored = feed.stored() if validators is not None else None
+    if stored is not None:
+        body, validators = stored.body, stored  # built before under the same fingerprint
     else:
         body, validators = feed.build()
         db.session.commit()
