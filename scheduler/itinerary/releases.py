@@ -249,13 +249,18 @@ def releases_of(session: Session, delegation_id: int) -> list[Release]:
     )
 
 
-def latest_release(session: Session, delegation_id: int) -> Release | None:
-    return session.scalar(
-        select(Release)
+def _newest_release(delegation_id: int, *columns):
+    """The select of the delegation's latest release (or of those of its COLUMNS)."""
+    return (
+        select(*(columns or (Release,)))
         .where(Release.delegation_id == delegation_id)
         .order_by(Release.version.desc())
         .limit(1)
     )
+
+
+def latest_release(session: Session, delegation_id: int) -> Release | None:
+    return session.scalar(_newest_release(delegation_id))
 
 
 def release_number(session: Session, delegation_id: int, version: int) -> Release:
@@ -401,23 +406,9 @@ class PublishedMeeting:
         return [link.organization for link in self.organization_links]
 
 
-class PublishedDelegation:
-    """A loaded delegation whose ``meetings`` are those of a release; all else is the row's."""
-
-    def __init__(self, delegation: Delegation, release: Release, meetings: list):
-        self._delegation = delegation
-        self.release = release
-        self.meetings = meetings
-        self.revision = release.version
-        self.updated_at = release.created_at
-
-    def __getattr__(self, name: str):
-        return getattr(self._delegation, name)
-
-
 class PublishedStamp:
-    """The delegation row with the revision and time of what its share links show: all a
-    stored agenda copy's key and file name read, without loading the programme."""
+    """The delegation row with the revision and time of a release: all a stored agenda
+    copy's key and file name read; the rest is the row's."""
 
     def __init__(self, delegation: Delegation, version: int, created_at):
         self._delegation = delegation
@@ -428,15 +419,20 @@ class PublishedStamp:
         return getattr(self._delegation, name)
 
 
+class PublishedDelegation(PublishedStamp):
+    """A loaded delegation whose ``meetings`` are those of a release; all else is the row's."""
+
+    def __init__(self, delegation: Delegation, release: Release, meetings: list):
+        super().__init__(delegation, release.version, release.created_at)
+        self.release = release
+        self.meetings = meetings
+
+
 def published_stamp(session: Session, delegation: Delegation):
     """``published_programme``'s revision and time (the latest release's, else the draft's),
     in one small query: a stored PDF is found, or a 304 answered, without the programme."""
-    row = session.execute(
-        select(Release.version, Release.created_at)
-        .where(Release.delegation_id == delegation.id)
-        .order_by(Release.version.desc())
-        .limit(1)
-    ).first()
+    newest = _newest_release(delegation.id, Release.version, Release.created_at)
+    row = session.execute(newest).first()
     return delegation if row is None else PublishedStamp(delegation, row.version, row.created_at)
 
 
